@@ -1,1 +1,281 @@
-pub fn _x(){}
+//! EdgeSAM — on-device Segment Anything — on the pure-Rust inference engine tract.
+//!
+//! Load the official encoder and decoder ONNX files once, [`EdgeSam::encode`] each photo once,
+//! then [`EdgeSam::predict`] a mask per tap from the kept [`Embedding`]:
+//!
+//! ```no_run
+//! use edgesam::{EdgeSam, Options, Prompt, decode_image};
+//! # fn main() -> edgesam::Result<()> {
+//! let model = EdgeSam::from_files("edge_sam_3x_encoder.onnx", "edge_sam_3x_decoder.onnx", Options::default())?;
+//! let photo = decode_image(&std::fs::read("photo.jpg").unwrap())?;
+//! let embedding = model.encode(&photo)?;
+//! let prediction = model.predict(&embedding, &Prompt::point(812.0, 430.0), None)?;
+//! println!("score {} area {}", prediction.score(), prediction.mask.area());
+//! # Ok(()) }
+//! ```
+//!
+//! The pipeline reproduces the official one: `preprocess` (Pillow's antialiased bilinear resize
+//! of the longest side to 1024, normalisation, zero padding), `engine` (the two graphs on tract),
+//! `prompt` (coordinates into the 1024 frame, box as two labelled points, no padding point) and
+//! `postprocess` (OpenCV-style bilinear upsample, crop, resize, threshold at 0).
+
+pub mod embedding;
+pub mod engine;
+pub mod error;
+pub mod image_input;
+pub mod postprocess;
+pub mod preprocess;
+pub mod prompt;
+
+use std::path::Path;
+
+use tract_linalg::multithread::Executor;
+
+pub use embedding::Embedding;
+pub use engine::{Decoder, DecoderOutput, DecoderPlanning, Encoder, ModelReport};
+pub use error::{Error, ModelRole, Result};
+pub use image_input::{decode_image, from_raw_pixels, PixelFormat, RgbImage};
+pub use postprocess::BoundingBox;
+pub use preprocess::EncoderInput;
+pub use prompt::{BoxPrompt, Point, PointLabel, Prompt};
+
+use postprocess::{CANDIDATES, LOW_RES_SIDE, STABILITY_OFFSET};
+
+/// How a model pair runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Threads for tract's convolutions and matrix products; 0 or 1 runs on the calling thread.
+    pub threads: usize,
+    /// How the decoder handles a point count that changes between taps.
+    pub decoder_planning: DecoderPlanning,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            threads: 1,
+            decoder_planning: DecoderPlanning::default(),
+        }
+    }
+}
+
+/// A mask at the photo's resolution: one byte per pixel, 255 inside, 0 outside.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Mask {
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for Mask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Mask({}x{}, area {})",
+            self.width,
+            self.height,
+            self.area()
+        )
+    }
+}
+
+impl Mask {
+    /// Pixels inside the mask.
+    pub fn area(&self) -> u64 {
+        self.data.iter().filter(|&&v| v != 0).count() as u64
+    }
+
+    /// The rectangle enclosing the mask; `None` when it is empty.
+    pub fn bounding_box(&self) -> Option<BoundingBox> {
+        postprocess::bounding_box(&self.data, self.width)
+    }
+}
+
+/// The decoder's answer to one prompt.
+#[derive(Debug, Clone)]
+pub struct Prediction {
+    /// The four candidates' scores: stability scores with the official decoder file, IoU
+    /// predictions with a plain export.
+    pub scores: [f32; CANDIDATES],
+    /// The four candidates' 256x256 logits, candidate after candidate, row-major.
+    pub low_res_logits: Vec<f32>,
+    /// Which candidate `mask` is.
+    pub mask_index: usize,
+    /// The chosen candidate at the photo's resolution.
+    pub mask: Mask,
+}
+
+impl Prediction {
+    /// The chosen candidate's score.
+    pub fn score(&self) -> f32 {
+        self.scores[self.mask_index]
+    }
+
+    /// One candidate's 256x256 logits.
+    pub fn low_res(&self, index: usize) -> &[f32] {
+        let plane = LOW_RES_SIDE * LOW_RES_SIDE;
+        &self.low_res_logits[index * plane..(index + 1) * plane]
+    }
+
+    /// SAM's stability score of a candidate, computed here from its logits (the official decoder
+    /// file returns the same figure as its scores; a plain export returns IoU predictions).
+    pub fn stability_score(&self, index: usize) -> f32 {
+        postprocess::stability_score(self.low_res(index), STABILITY_OFFSET)
+    }
+}
+
+/// An EdgeSAM encoder/decoder pair, loaded once; share it between threads freely.
+pub struct EdgeSam {
+    encoder: Encoder,
+    decoder: Decoder,
+    executor: Executor,
+}
+
+impl EdgeSam {
+    /// Loads the pair from ONNX files (the official ones, unmodified).
+    pub fn from_files(
+        encoder: impl AsRef<Path>,
+        decoder: impl AsRef<Path>,
+        options: Options,
+    ) -> Result<Self> {
+        let encoder_bytes = read_model_file(encoder.as_ref())?;
+        let decoder_bytes = read_model_file(decoder.as_ref())?;
+        Self::from_bytes(&encoder_bytes, &decoder_bytes, options)
+    }
+
+    /// Loads the pair from ONNX bytes (models kept in an app bundle or asset pack).
+    pub fn from_bytes(encoder: &[u8], decoder: &[u8], options: Options) -> Result<Self> {
+        let started = std::time::Instant::now();
+        let encoder = Encoder::from_bytes(encoder)?;
+        let encoder_time = started.elapsed();
+        let decoder = Decoder::from_bytes(decoder, options.decoder_planning)?;
+        let name = engine::official_file_name(encoder.sha256()).unwrap_or("a non-official encoder");
+        log::info!(
+            "loaded {name} in {encoder_time:?} and the decoder in {:?}",
+            started.elapsed() - encoder_time,
+        );
+        Ok(Self::from_parts(encoder, decoder, options.threads))
+    }
+
+    /// Pairs an encoder and a decoder loaded separately (to time each load, say).
+    pub fn from_parts(encoder: Encoder, decoder: Decoder, threads: usize) -> Self {
+        log::info!("running on {} thread(s)", threads.max(1));
+        EdgeSam {
+            encoder,
+            decoder,
+            executor: engine::executor_for(threads),
+        }
+    }
+
+    /// SHA-256 of the encoder file: embeddings carry it to catch a mismatched pair.
+    pub fn encoder_sha256(&self) -> &[u8; 32] {
+        self.encoder.sha256()
+    }
+
+    /// Encodes a photo once; keep the embedding and predict from it per tap.
+    pub fn encode(&self, image: &RgbImage) -> Result<Embedding> {
+        self.encode_preprocessed(
+            &preprocess::preprocess(image),
+            image.width(),
+            image.height(),
+        )
+    }
+
+    /// Encodes an already pre-processed photo of `width` x `height` pixels.
+    pub fn encode_preprocessed(
+        &self,
+        input: &EncoderInput,
+        width: u32,
+        height: u32,
+    ) -> Result<Embedding> {
+        image_input::check_size(width, height)?;
+        if (input.resized_width, input.resized_height) != preprocess::resized_size(width, height) {
+            return Err(Error::bad_image(format!(
+                "the encoder input holds a {}x{} picture, a {width}x{height} photo resizes to {:?}",
+                input.resized_width,
+                input.resized_height,
+                preprocess::resized_size(width, height)
+            )));
+        }
+        let started = std::time::Instant::now();
+        let tensor = self.encoder.run(input, &self.executor)?;
+        log::debug!(
+            "encoded a {width}x{height} photo in {:?}",
+            started.elapsed()
+        );
+        Ok(Embedding::new(
+            tensor,
+            width,
+            height,
+            *self.encoder.sha256(),
+        ))
+    }
+
+    /// Runs the decoder alone: the four candidates' scores and 256x256 logits, no post-processing.
+    pub fn decode(&self, embedding: &Embedding, prompt: &Prompt) -> Result<DecoderOutput> {
+        if embedding.encoder_sha256() != self.encoder.sha256() {
+            return Err(Error::bad_embedding(format!(
+                "it was made by another encoder (SHA-256 {}), this model pair's is {}",
+                engine::to_hex(embedding.encoder_sha256()),
+                engine::to_hex(self.encoder.sha256())
+            )));
+        }
+        let (original, resized) = (embedding.image_size(), embedding.resized_size());
+        prompt.validate(original.0, original.1)?;
+        let decoder_prompt = prompt::decoder_prompt(prompt, original, resized);
+        self.decoder
+            .run(embedding.tensor(), &decoder_prompt, &self.executor)
+    }
+
+    /// Predicts the mask for a prompt. `mask_index` picks a candidate (0..=3); `None` picks as
+    /// the official demo does: the best score when there are points, candidate 0 for a box alone.
+    pub fn predict(
+        &self,
+        embedding: &Embedding,
+        prompt: &Prompt,
+        mask_index: Option<usize>,
+    ) -> Result<Prediction> {
+        if let Some(index) = mask_index.filter(|&i| i >= CANDIDATES) {
+            return Err(Error::MaskIndexOutOfRange { index });
+        }
+        let started = std::time::Instant::now();
+        let out = self.decode(embedding, prompt)?;
+        let decoded = started.elapsed();
+        let index = mask_index.unwrap_or_else(|| prompt.default_mask_index(&out.scores));
+        let (original, resized) = (embedding.image_size(), embedding.resized_size());
+        let plane = LOW_RES_SIDE * LOW_RES_SIDE;
+        let logits = postprocess::logits_to_image_size(
+            &out.masks[index * plane..(index + 1) * plane],
+            resized,
+            original,
+        );
+        let mask = Mask {
+            width: original.0,
+            height: original.1,
+            data: postprocess::threshold(&logits),
+        };
+        log::debug!(
+            "predicted {} tokens: decoder {decoded:?}, total {:?}",
+            prompt.token_count(),
+            started.elapsed()
+        );
+        Ok(Prediction {
+            scores: out.scores,
+            low_res_logits: out.masks,
+            mask_index: index,
+            mask,
+        })
+    }
+}
+
+/// Reads a model file and reports its interface and which contract it meets.
+pub fn inspect_model(path: impl AsRef<Path>) -> Result<ModelReport> {
+    Ok(engine::inspect(&read_model_file(path.as_ref())?))
+}
+
+fn read_model_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::ModelFile {
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,550 @@
+//! The two EdgeSAM graphs on tract: loading the official ONNX files unmodified, checking them
+//! against the encoder and decoder contracts, and running them.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+use tract::prelude::*;
+use tract::prelude::{SetSymbols, Tensor};
+use tract_linalg::multithread::{multithread_tract_scope, Executor};
+
+use crate::error::{Error, ModelRole, Result};
+use crate::postprocess::{CANDIDATES, LOW_RES_SIDE};
+use crate::preprocess::{EncoderInput, ENCODER_SIDE};
+use crate::prompt::DecoderPrompt;
+
+/// Shape of the image embedding that links the two graphs.
+pub const EMBEDDING_SHAPE: [usize; 4] = [1, 256, 64, 64];
+
+/// SHA-256 of the published files, so logs and `edgesam info` can say which one was loaded.
+const OFFICIAL_FILES: [(&str, &str); 4] = [
+    (
+        "edge_sam_encoder.onnx",
+        "c051e69a2a16ca8f5e09583ca18420ef0e75a67387dd90228ac9438f7f01357a",
+    ),
+    (
+        "edge_sam_decoder.onnx",
+        "e820af76837271db87478851603c6ce855906ca96baae2238217c2d5a38e0926",
+    ),
+    (
+        "edge_sam_3x_encoder.onnx",
+        "719a498cf5b3fe9be9f01ee513e13d3915f9028aa4f23dfd30eaaa0a17143159",
+    ),
+    (
+        "edge_sam_3x_decoder.onnx",
+        "83a2174d54571596913dcb7455d021e713623c3dca30a31c8c41ab98c9fb0863",
+    ),
+];
+
+/// The name of the official file with this SHA-256, if it is one.
+pub fn official_file_name(sha256: &[u8; 32]) -> Option<&'static str> {
+    let hex = to_hex(sha256);
+    OFFICIAL_FILES
+        .iter()
+        .find(|(_, hash)| *hash == hex)
+        .map(|(name, _)| *name)
+}
+
+/// SHA-256 of a model file's bytes.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One dimension of a contract: a fixed size or the decoder's dynamic point count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum DimContract {
+    Fixed(i64),
+    Dynamic,
+}
+
+/// An input or output a graph must have: its name and f32 shape.
+struct TensorContract {
+    name: &'static str,
+    shape: &'static [DimContract],
+}
+
+impl std::fmt::Display for TensorContract {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dims: Vec<String> = self
+            .shape
+            .iter()
+            .map(|d| match d {
+                DimContract::Fixed(n) => n.to_string(),
+                DimContract::Dynamic => "N".into(),
+            })
+            .collect();
+        write!(f, "`{}` f32 [{}]", self.name, dims.join(","))
+    }
+}
+
+use DimContract::{Dynamic, Fixed};
+
+const ENCODER_INPUTS: &[TensorContract] = &[TensorContract {
+    name: "image",
+    shape: &[
+        Fixed(1),
+        Fixed(3),
+        Fixed(ENCODER_SIDE as i64),
+        Fixed(ENCODER_SIDE as i64),
+    ],
+}];
+const ENCODER_OUTPUTS: &[TensorContract] = &[TensorContract {
+    name: "image_embeddings",
+    shape: &[Fixed(1), Fixed(256), Fixed(64), Fixed(64)],
+}];
+const DECODER_INPUTS: &[TensorContract] = &[
+    TensorContract {
+        name: "image_embeddings",
+        shape: &[Fixed(1), Fixed(256), Fixed(64), Fixed(64)],
+    },
+    TensorContract {
+        name: "point_coords",
+        shape: &[Fixed(1), Dynamic, Fixed(2)],
+    },
+    TensorContract {
+        name: "point_labels",
+        shape: &[Fixed(1), Dynamic],
+    },
+];
+const DECODER_OUTPUTS: &[TensorContract] = &[
+    TensorContract {
+        name: "scores",
+        shape: &[Fixed(1), Fixed(CANDIDATES as i64)],
+    },
+    TensorContract {
+        name: "masks",
+        shape: &[
+            Fixed(1),
+            Fixed(CANDIDATES as i64),
+            Fixed(LOW_RES_SIDE as i64),
+            Fixed(LOW_RES_SIDE as i64),
+        ],
+    },
+];
+
+fn contract_text(inputs: &[TensorContract], outputs: &[TensorContract]) -> String {
+    let list = |c: &[TensorContract]| {
+        c.iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!("inputs {} and outputs {}", list(inputs), list(outputs))
+}
+
+/// Inputs and outputs of a parsed model, as the file declares them. Outputs are listed by the
+/// node that produces them: tract's facade does not expose ONNX output names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInterface {
+    pub inputs: Vec<(String, String)>,
+    pub outputs: Vec<(String, String)>,
+}
+
+impl std::fmt::Display for ModelInterface {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |l: &[(String, String)]| {
+            l.iter()
+                .map(|(n, fact)| format!("`{n}` [{fact}]"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        write!(
+            f,
+            "inputs {} and outputs {}",
+            list(&self.inputs),
+            list(&self.outputs)
+        )
+    }
+}
+
+/// Parses ONNX bytes; anything tract cannot read as ONNX is `NotAModel`.
+fn parse_onnx(bytes: &[u8], role: ModelRole) -> Result<InferenceModel> {
+    if bytes.is_empty() {
+        return Err(Error::NotAModel {
+            role,
+            detail: "the file is empty".into(),
+        });
+    }
+    let not_a_model = |e: anyhow::Error| Error::NotAModel {
+        role,
+        detail: format!("{e:#}"),
+    };
+    onnx()
+        .map_err(not_a_model)?
+        .load_buffer(bytes)
+        .map_err(not_a_model)
+}
+
+fn declared_interface(model: &InferenceModel) -> anyhow::Result<ModelInterface> {
+    let inputs = (0..model.input_count()?)
+        .map(|i| Ok((model.input_name(i)?, model.input_fact(i)?.to_string())))
+        .collect::<anyhow::Result<_>>()?;
+    let outputs = (0..model.output_count()?)
+        .map(|i| Ok((model.output_name(i)?, model.output_fact(i)?.to_string())))
+        .collect::<anyhow::Result<_>>()?;
+    Ok(ModelInterface { inputs, outputs })
+}
+
+fn fact_matches(fact: &Fact, contract: &TensorContract) -> anyhow::Result<bool> {
+    if fact.datum_type()? != DatumType::F32 || fact.rank()? != contract.shape.len() {
+        return Ok(false);
+    }
+    for (axis, want) in contract.shape.iter().enumerate() {
+        let got = fact.dim(axis)?.to_int64().ok();
+        let ok = match want {
+            Fixed(n) => got == Some(*n),
+            Dynamic => got.is_none(),
+        };
+        if !ok {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// For each contract tensor, the position of the one fact that meets it; `None` unless the
+/// counts agree and every contract tensor is met by a distinct fact.
+fn match_positions(
+    facts: &[Fact],
+    names: Option<&[String]>,
+    contract: &[TensorContract],
+) -> anyhow::Result<Option<Vec<usize>>> {
+    if facts.len() != contract.len() {
+        return Ok(None);
+    }
+    let mut positions = Vec::with_capacity(contract.len());
+    for c in contract {
+        let mut found = None;
+        for (i, fact) in facts.iter().enumerate() {
+            let name_ok = names.is_none_or(|n| n[i] == c.name);
+            if name_ok && !positions.contains(&i) && fact_matches(fact, c)? {
+                found = Some(i);
+                break;
+            }
+        }
+        match found {
+            Some(i) => positions.push(i),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(positions))
+}
+
+/// A model checked against its contract: the typed (decluttered, not yet optimised) graph and
+/// where each contract tensor sits among its inputs and outputs.
+struct CheckedModel {
+    model: Model,
+    input_positions: Vec<usize>,
+    output_positions: Vec<usize>,
+    sha256: [u8; 32],
+}
+
+/// Parses, analyses and checks a model. Inputs are matched by name and shape; outputs by shape
+/// alone, since the facade only knows the names of the nodes that produce them.
+fn load_checked(
+    bytes: &[u8],
+    role: ModelRole,
+    inputs: &[TensorContract],
+    outputs: &[TensorContract],
+) -> Result<CheckedModel> {
+    let mut model = parse_onnx(bytes, role)?;
+    let wrong = |found: String| Error::WrongModel {
+        role,
+        expected: contract_text(inputs, outputs),
+        found,
+    };
+    let declared = declared_interface(&model).map_err(|e| wrong(format!("{e:#}")))?;
+    let input_names: Vec<String> = declared.inputs.iter().map(|(n, _)| n.clone()).collect();
+    let names_match = input_names.len() == inputs.len()
+        && inputs
+            .iter()
+            .all(|c| input_names.iter().any(|n| n == c.name));
+    if !names_match || declared.outputs.len() != outputs.len() {
+        return Err(wrong(declared.to_string()));
+    }
+    // PyTorch's exporter declares the decoder's outputs with made-up symbolic dimensions that
+    // contradict the real shapes; tract must infer them rather than trust the file.
+    for i in 0..declared.outputs.len() {
+        model
+            .set_output_fact(i, ())
+            .map_err(|e| wrong(format!("{e:#}")))?;
+    }
+    let model = model
+        .into_model()
+        .map_err(|e| wrong(format!("{declared}, which tract cannot analyse: {e:#}")))?;
+    let typed = (|| -> anyhow::Result<_> {
+        let input_facts: Vec<Fact> = model.input_facts()?.collect();
+        let output_facts: Vec<Fact> = model.output_facts()?.collect();
+        let input_positions = match_positions(&input_facts, Some(&input_names), inputs)?;
+        let output_positions = match_positions(&output_facts, None, outputs)?;
+        Ok((input_facts, output_facts, input_positions, output_positions))
+    })()
+    .map_err(|e| wrong(format!("{e:#}")))?;
+    let (input_positions, output_positions) = match typed {
+        (_, _, Some(inputs), Some(outputs)) => (inputs, outputs),
+        (input_facts, output_facts, _, _) => {
+            let describe = |facts: &[Fact]| facts.iter().map(|f| f.to_string()).collect::<Vec<_>>();
+            let output_names = declared.outputs.into_iter().map(|(n, _)| n);
+            let found = ModelInterface {
+                inputs: input_names
+                    .into_iter()
+                    .zip(describe(&input_facts))
+                    .collect(),
+                outputs: output_names.zip(describe(&output_facts)).collect(),
+            };
+            return Err(wrong(found.to_string()));
+        }
+    };
+    Ok(CheckedModel {
+        model,
+        input_positions,
+        output_positions,
+        sha256: sha256(bytes),
+    })
+}
+
+/// Runs `f` on `executor`'s threads (tract's matrix products and convolutions use them).
+fn on_executor<R>(executor: &Executor, f: impl FnOnce() -> R) -> R {
+    multithread_tract_scope(executor.clone(), f)
+}
+
+/// A single-thread executor for 0 or 1 threads, else a pool of `threads` workers.
+pub(crate) fn executor_for(threads: usize) -> Executor {
+    if threads <= 1 {
+        Executor::SingleThread
+    } else {
+        Executor::multithread_with_name(threads, "edgesam")
+    }
+}
+
+fn f32_tensor(shape: &[usize], data: &[f32], role: ModelRole) -> Result<Tensor> {
+    Tensor::from_slice(shape, data).map_err(|e| Error::Inference {
+        role,
+        detail: format!("{e:#}"),
+    })
+}
+
+/// The image encoder, optimised and ready to run.
+pub struct Encoder {
+    runnable: Runnable,
+    sha256: [u8; 32],
+}
+
+impl Encoder {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let role = ModelRole::Encoder;
+        let checked = load_checked(bytes, role, ENCODER_INPUTS, ENCODER_OUTPUTS)?;
+        let runnable = checked
+            .model
+            .into_runnable()
+            .map_err(|e| Error::NotAModel {
+                role,
+                detail: format!("tract cannot optimise this graph: {e:#}"),
+            })?;
+        Ok(Encoder {
+            runnable,
+            sha256: checked.sha256,
+        })
+    }
+
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
+    }
+
+    /// The `[1, 256, 64, 64]` image embedding of one pre-processed image.
+    pub fn run(&self, input: &EncoderInput, executor: &Executor) -> Result<Tensor> {
+        let role = ModelRole::Encoder;
+        let side = ENCODER_SIDE;
+        let image = f32_tensor(&[1, 3, side, side], &input.data, role)?;
+        let mut outputs =
+            on_executor(executor, || self.runnable.run([image])).map_err(|e| Error::Inference {
+                role,
+                detail: format!("{e:#}"),
+            })?;
+        Ok(outputs.remove(0))
+    }
+}
+
+/// How the decoder copes with a point count that changes from tap to tap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DecoderPlanning {
+    /// One plan optimised with the point count left symbolic: no re-planning ever.
+    #[default]
+    Symbolic,
+    /// One plan per point count, optimised for that count on first use and cached.
+    PerPointCount,
+}
+
+enum DecoderPlans {
+    Symbolic(Runnable),
+    PerPointCount {
+        /// The decluttered graph each concrete plan is derived from.
+        template: Model,
+        symbol: String,
+        plans: Mutex<HashMap<usize, Runnable>>,
+    },
+}
+
+/// Raw decoder outputs: four scores and four 256x256 logit masks.
+#[derive(Debug, Clone)]
+pub struct DecoderOutput {
+    pub scores: [f32; CANDIDATES],
+    pub masks: Vec<f32>,
+}
+
+/// The prompt encoder and mask decoder.
+pub struct Decoder {
+    plans: DecoderPlans,
+    input_positions: Vec<usize>,
+    output_positions: Vec<usize>,
+}
+
+impl Decoder {
+    pub fn from_bytes(bytes: &[u8], planning: DecoderPlanning) -> Result<Self> {
+        let role = ModelRole::Decoder;
+        let checked = load_checked(bytes, role, DECODER_INPUTS, DECODER_OUTPUTS)?;
+        let plans = match planning {
+            DecoderPlanning::Symbolic => {
+                DecoderPlans::Symbolic(checked.model.into_runnable().map_err(|e| {
+                    Error::NotAModel {
+                        role,
+                        detail: format!("tract cannot optimise this graph: {e:#}"),
+                    }
+                })?)
+            }
+            DecoderPlanning::PerPointCount => {
+                let coords = checked.input_positions[1];
+                let symbol = checked
+                    .model
+                    .input_fact(coords)
+                    .and_then(|f| f.dim(1))
+                    .map(|d| d.to_string())
+                    .map_err(|e| Error::NotAModel {
+                        role,
+                        detail: format!("{e:#}"),
+                    })?;
+                DecoderPlans::PerPointCount {
+                    template: checked.model,
+                    symbol,
+                    plans: Mutex::new(HashMap::new()),
+                }
+            }
+        };
+        Ok(Decoder {
+            plans,
+            input_positions: checked.input_positions,
+            output_positions: checked.output_positions,
+        })
+    }
+
+    fn plan_for(&self, points: usize) -> Result<Runnable> {
+        match &self.plans {
+            DecoderPlans::Symbolic(runnable) => Ok(runnable.clone()),
+            DecoderPlans::PerPointCount {
+                template,
+                symbol,
+                plans,
+            } => {
+                // A poisoned lock only means another thread panicked mid-insert; the map is intact.
+                if let Some(plan) = plans.lock().unwrap_or_else(|p| p.into_inner()).get(&points) {
+                    return Ok(plan.clone());
+                }
+                let started = std::time::Instant::now();
+                let mut model = template.clone();
+                let plan = model
+                    .transform(SetSymbols::new().value(symbol.as_str(), points as i64))
+                    .and_then(|_| model.into_runnable())
+                    .map_err(|e| Error::Inference {
+                        role: ModelRole::Decoder,
+                        detail: format!("planning for {points} points failed: {e:#}"),
+                    })?;
+                log::debug!(
+                    "decoder planned for {points} points in {:?}",
+                    started.elapsed()
+                );
+                plans
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(points, plan.clone());
+                Ok(plan)
+            }
+        }
+    }
+
+    pub fn run(
+        &self,
+        embedding: &Tensor,
+        prompt: &DecoderPrompt,
+        executor: &Executor,
+    ) -> Result<DecoderOutput> {
+        let role = ModelRole::Decoder;
+        let inference = |e: anyhow::Error| Error::Inference {
+            role,
+            detail: format!("{e:#}"),
+        };
+        let n = prompt.len();
+        let by_contract = [
+            embedding.clone(),
+            f32_tensor(&[1, n, 2], &prompt.coords, role)?,
+            f32_tensor(&[1, n], &prompt.labels, role)?,
+        ];
+        // Feed the inputs in the file's order.
+        let mut inputs: Vec<Option<Tensor>> = vec![None; by_contract.len()];
+        for (tensor, &pos) in by_contract.into_iter().zip(&self.input_positions) {
+            inputs[pos] = Some(tensor);
+        }
+        let inputs: Vec<Tensor> = inputs.into_iter().flatten().collect();
+        let plan = self.plan_for(n)?;
+        let outputs = on_executor(executor, || plan.run(inputs)).map_err(inference)?;
+        let scores = outputs[self.output_positions[0]]
+            .as_slice::<f32>()
+            .map_err(inference)?;
+        let masks = outputs[self.output_positions[1]]
+            .as_slice::<f32>()
+            .map_err(inference)?;
+        let scores: [f32; CANDIDATES] = scores.try_into().map_err(|_| Error::Inference {
+            role,
+            detail: format!("`scores` has {} values, 4 expected", scores.len()),
+        })?;
+        if masks.len() != CANDIDATES * LOW_RES_SIDE * LOW_RES_SIDE {
+            return Err(Error::Inference {
+                role,
+                detail: format!("`masks` has {} values, 4x256x256 expected", masks.len()),
+            });
+        }
+        Ok(DecoderOutput {
+            scores,
+            masks: masks.to_vec(),
+        })
+    }
+}
+
+/// What a model file is: its declared interface and whether it meets either contract.
+#[derive(Debug)]
+pub struct ModelReport {
+    pub sha256: [u8; 32],
+    /// `None` when the bytes are not a readable ONNX model (both checks then say why).
+    pub interface: Option<ModelInterface>,
+    pub encoder_check: Result<()>,
+    pub decoder_check: Result<()>,
+}
+
+/// Inspects model bytes for `edgesam info`.
+pub fn inspect(bytes: &[u8]) -> ModelReport {
+    let interface = parse_onnx(bytes, ModelRole::Encoder)
+        .ok()
+        .and_then(|model| declared_interface(&model).ok());
+    ModelReport {
+        sha256: sha256(bytes),
+        interface,
+        encoder_check: load_checked(bytes, ModelRole::Encoder, ENCODER_INPUTS, ENCODER_OUTPUTS)
+            .map(|_| ()),
+        decoder_check: load_checked(bytes, ModelRole::Decoder, DECODER_INPUTS, DECODER_OUTPUTS)
+            .map(|_| ()),
+    }
+}

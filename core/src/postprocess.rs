@@ -1,0 +1,277 @@
+//! Post-processing of the decoder's 256x256 logits, as the official pipeline does it: bilinear
+//! upsample to 1024x1024 (OpenCV INTER_LINEAR: half-pixel centres, edge clamping), crop away the
+//! padding, bilinear resize to the photo's size, threshold at 0.
+
+/// Side of the decoder's low-resolution masks.
+pub const LOW_RES_SIDE: usize = 256;
+/// Number of candidate masks the decoder returns.
+pub const CANDIDATES: usize = 4;
+/// Logit offset of SAM's stability score.
+pub const STABILITY_OFFSET: f32 = 1.0;
+
+/// For one output coordinate: the two source samples and the weight of the second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct LinearTap {
+    lo: usize,
+    hi: usize,
+    frac: f32,
+}
+
+/// OpenCV's INTER_LINEAR taps for resizing `src` samples to `dst` samples:
+/// `fx = (dx + 0.5) * src/dst - 0.5`, clamped to the edges.
+fn linear_taps(src: usize, dst: usize) -> Vec<LinearTap> {
+    let scale = src as f64 / dst as f64;
+    (0..dst)
+        .map(|d| {
+            let f = ((d as f64 + 0.5) * scale - 0.5) as f32;
+            let floor = f.floor();
+            let (lo, frac) = if floor < 0.0 {
+                (0, 0.0)
+            } else if floor as usize >= src - 1 {
+                (src - 1, 0.0)
+            } else {
+                (floor as usize, f - floor)
+            };
+            LinearTap {
+                lo,
+                hi: (lo + 1).min(src - 1),
+                frac,
+            }
+        })
+        .collect()
+}
+
+/// Bilinear resize of a `src_w` x `src_h` float image to `dst_w` x `dst_h` with OpenCV's
+/// INTER_LINEAR geometry, keeping only the output window `[0, keep_w) x [0, keep_h)`.
+///
+/// Horizontal pass first, then vertical, as OpenCV orders them.
+fn resize_linear_window(
+    src: &[f32],
+    (src_w, src_h): (usize, usize),
+    (dst_w, dst_h): (usize, usize),
+    (keep_w, keep_h): (usize, usize),
+) -> Vec<f32> {
+    let x_taps = &linear_taps(src_w, dst_w)[..keep_w];
+    let y_taps = &linear_taps(src_h, dst_h)[..keep_h];
+    // Only the source rows some output row reads need a horizontal pass.
+    let rows_needed = y_taps.last().map_or(0, |t| t.hi + 1);
+    let mut horizontal = vec![0.0f32; rows_needed * keep_w];
+    for y in 0..rows_needed {
+        let row = &src[y * src_w..(y + 1) * src_w];
+        let out = &mut horizontal[y * keep_w..(y + 1) * keep_w];
+        for (o, t) in out.iter_mut().zip(x_taps) {
+            *o = row[t.lo] * (1.0 - t.frac) + row[t.hi] * t.frac;
+        }
+    }
+    let mut out = vec![0.0f32; keep_w * keep_h];
+    for (y, t) in y_taps.iter().enumerate() {
+        let a = &horizontal[t.lo * keep_w..(t.lo + 1) * keep_w];
+        let b = &horizontal[t.hi * keep_w..(t.hi + 1) * keep_w];
+        for ((o, &a), &b) in out[y * keep_w..(y + 1) * keep_w].iter_mut().zip(a).zip(b) {
+            *o = a * (1.0 - t.frac) + b * t.frac;
+        }
+    }
+    out
+}
+
+/// Bilinear resize with OpenCV's INTER_LINEAR geometry.
+pub fn resize_linear(src: &[f32], src_size: (usize, usize), dst_size: (usize, usize)) -> Vec<f32> {
+    resize_linear_window(src, src_size, dst_size, dst_size)
+}
+
+/// One 256x256 logit mask brought to the photo's `width` x `height`: upsample to the 1024 frame,
+/// crop the `resized` area that holds the photo, resize to the photo.
+///
+/// The upsample computes only the cropped window: the padding is thrown away anyway.
+pub fn logits_to_image_size(
+    low_res: &[f32],
+    resized: (u32, u32),
+    original: (u32, u32),
+) -> Vec<f32> {
+    let frame = crate::preprocess::ENCODER_SIDE;
+    let cropped = resize_linear_window(
+        low_res,
+        (LOW_RES_SIDE, LOW_RES_SIDE),
+        (frame, frame),
+        (resized.0 as usize, resized.1 as usize),
+    );
+    resize_linear(
+        &cropped,
+        (resized.0 as usize, resized.1 as usize),
+        (original.0 as usize, original.1 as usize),
+    )
+}
+
+/// Mask bytes from logits: 255 where the logit is above 0, else 0.
+pub fn threshold(logits: &[f32]) -> Vec<u8> {
+    logits
+        .iter()
+        .map(|&l| if l > 0.0 { 255 } else { 0 })
+        .collect()
+}
+
+/// SAM's stability score: `#(logit > offset) / #(logit > -offset)`; 0 when nothing is above
+/// `-offset` (an empty mask is not stable, and 0/0 must not leak out as NaN).
+pub fn stability_score(logits: &[f32], offset: f32) -> f32 {
+    let inner = logits.iter().filter(|&&l| l > offset).count();
+    let outer = logits.iter().filter(|&&l| l > -offset).count();
+    if outer == 0 {
+        0.0
+    } else {
+        inner as f32 / outer as f32
+    }
+}
+
+/// The smallest axis-aligned rectangle holding every set pixel, in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoundingBox {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Bounding box of the non-zero bytes of a `width`-wide mask; `None` for an empty mask.
+pub fn bounding_box(mask: &[u8], width: u32) -> Option<BoundingBox> {
+    let w = width as usize;
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for (y, row) in mask.chunks_exact(w).enumerate() {
+        let Some(first) = row.iter().position(|&v| v != 0) else {
+            continue;
+        };
+        let last = row.iter().rposition(|&v| v != 0).unwrap_or(first);
+        y0 = y0.min(y);
+        y1 = y;
+        x0 = x0.min(first);
+        x1 = x1.max(last);
+    }
+    (y0 != usize::MAX).then(|| BoundingBox {
+        x: x0 as u32,
+        y: y0 as u32,
+        width: (x1 - x0 + 1) as u32,
+        height: (y1 - y0 + 1) as u32,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn taps_follow_half_pixel_centres_and_clamp_at_edges() {
+        // 2 -> 4: fx = (d + .5) / 2 - .5 = -0.25, 0.25, 0.75, 1.25.
+        let t = linear_taps(2, 4);
+        assert_eq!(
+            t[0],
+            LinearTap {
+                lo: 0,
+                hi: 1,
+                frac: 0.0
+            }
+        );
+        assert_eq!(
+            t[1],
+            LinearTap {
+                lo: 0,
+                hi: 1,
+                frac: 0.25
+            }
+        );
+        assert_eq!(
+            t[2],
+            LinearTap {
+                lo: 0,
+                hi: 1,
+                frac: 0.75
+            }
+        );
+        assert_eq!(
+            t[3],
+            LinearTap {
+                lo: 1,
+                hi: 1,
+                frac: 0.0
+            }
+        );
+    }
+
+    #[test]
+    fn upsample_matches_hand_computed_values() {
+        // [[0, 4], [8, 12]] -> 4x4; row 1 col 1 sits at (.25, .25) of the source.
+        let out = resize_linear(&[0.0, 4.0, 8.0, 12.0], (2, 2), (4, 4));
+        let expected_row1 = [2.0, 3.0, 5.0, 6.0];
+        for (got, want) in out[4..8].iter().zip(expected_row1) {
+            assert!((got - want).abs() < 1e-6, "{out:?}");
+        }
+        assert_eq!(out[0], 0.0);
+        assert_eq!(out[15], 12.0);
+    }
+
+    #[test]
+    fn halving_averages_pixel_pairs() {
+        // 4 -> 2: fx = (d + .5) * 2 - .5 = 0.5, 2.5: the mean of each pair.
+        let out = resize_linear(&[0.0, 2.0, 10.0, 20.0], (4, 1), (2, 1));
+        assert_eq!(out, vec![1.0, 15.0]);
+    }
+
+    #[test]
+    fn window_equals_crop_of_the_full_resize() {
+        let src: Vec<f32> = (0..36).map(|v| ((v * 7) % 11) as f32 - 5.0).collect();
+        let full = resize_linear(&src, (6, 6), (20, 20));
+        let window = resize_linear_window(&src, (6, 6), (20, 20), (13, 7));
+        for y in 0..7 {
+            assert_eq!(&window[y * 13..(y + 1) * 13], &full[y * 20..y * 20 + 13]);
+        }
+    }
+
+    #[test]
+    fn logits_to_image_size_is_crop_then_resize() {
+        // A ramp along x survives as a monotone ramp; the crop keeps the left part of the frame.
+        let low: Vec<f32> = (0..LOW_RES_SIDE * LOW_RES_SIDE)
+            .map(|i| (i % LOW_RES_SIDE) as f32)
+            .collect();
+        let out = logits_to_image_size(&low, (1024, 512), (100, 50));
+        assert_eq!(out.len(), 100 * 50);
+        // Output x = 99 samples the 1024 frame near its right edge: close to 255.
+        assert!(out[99] > 250.0 && out[0] < 2.0, "{} {}", out[0], out[99]);
+        // Rows agree (no variation along y) up to the rounding of the vertical blend.
+        for (top, bottom) in out[..100].iter().zip(&out[4900..]) {
+            assert!((top - bottom).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn threshold_is_strictly_above_zero() {
+        assert_eq!(threshold(&[-1.0, 0.0, 1e-7, 3.0]), vec![0, 0, 255, 255]);
+    }
+
+    #[test]
+    fn stability_score_counts_logits_beyond_the_offsets() {
+        let logits = [-2.0, -0.5, 0.5, 1.5, 2.5];
+        // > 1: 2 values; > -1: 4 values.
+        assert_eq!(stability_score(&logits, 1.0), 0.5);
+        assert_eq!(stability_score(&[-3.0, -2.0], 1.0), 0.0);
+        assert_eq!(stability_score(&[5.0], 1.0), 1.0);
+    }
+
+    #[test]
+    fn bounding_box_encloses_set_pixels() {
+        #[rustfmt::skip]
+        let mask = [
+            0, 0, 0, 0, 0,
+            0, 0, 255, 0, 0,
+            0, 255, 0, 0, 0,
+            0, 0, 0, 0, 0,
+        ];
+        assert_eq!(
+            bounding_box(&mask, 5),
+            Some(BoundingBox {
+                x: 1,
+                y: 1,
+                width: 2,
+                height: 2
+            })
+        );
+        assert_eq!(bounding_box(&[0; 20], 5), None);
+    }
+}

@@ -1,0 +1,257 @@
+//! Pre-processing exactly as the official EdgeSAM pipeline does it: longest side to 1024 with
+//! Pillow's antialiased bilinear filter, per-channel normalisation, zero padding right and bottom.
+
+use crate::image_input::RgbImage;
+
+/// Side of the square the encoder sees.
+pub const ENCODER_SIDE: usize = 1024;
+/// Per-channel mean and standard deviation on the 0..255 scale (SAM's ImageNet statistics).
+pub const PIXEL_MEAN: [f32; 3] = [123.675, 116.28, 103.53];
+pub const PIXEL_STD: [f32; 3] = [58.395, 57.12, 57.375];
+
+/// Width and height after scaling the longest side to 1024: `int(side * scale + 0.5)`.
+///
+/// Computed in f64 like the Python reference so that sides ending in .5 round the same way.
+pub fn resized_size(width: u32, height: u32) -> (u32, u32) {
+    let scale = ENCODER_SIDE as f64 / width.max(height) as f64;
+    let round = |side: u32| (side as f64 * scale + 0.5) as u32;
+    (round(width), round(height))
+}
+
+/// The encoder input: `[1, 3, 1024, 1024]` f32, channel-major, plus the size of the image inside it.
+#[derive(Debug, Clone)]
+pub struct EncoderInput {
+    pub data: Vec<f32>,
+    pub resized_width: u32,
+    pub resized_height: u32,
+}
+
+/// Resize, normalise and pad an RGB image into the encoder's input tensor.
+pub fn preprocess(image: &RgbImage) -> EncoderInput {
+    let (new_w, new_h) = resized_size(image.width(), image.height());
+    let resized = resize_bilinear_antialiased(image, new_w, new_h);
+    let plane = ENCODER_SIDE * ENCODER_SIDE;
+    let mut data = vec![0.0f32; 3 * plane];
+    for c in 0..3 {
+        // A 256-entry table: exact, and cheaper than a division per pixel.
+        let table: Vec<f32> = (0..256)
+            .map(|v| ((v as f64 - PIXEL_MEAN[c] as f64) / PIXEL_STD[c] as f64) as f32)
+            .collect();
+        let out = &mut data[c * plane..(c + 1) * plane];
+        for y in 0..new_h as usize {
+            let src_row = &resized.pixels()[y * new_w as usize * 3..(y + 1) * new_w as usize * 3];
+            let dst_row = &mut out[y * ENCODER_SIDE..y * ENCODER_SIDE + new_w as usize];
+            for (dst, px) in dst_row.iter_mut().zip(src_row.chunks_exact(3)) {
+                *dst = table[px[c] as usize];
+            }
+        }
+    }
+    EncoderInput {
+        data,
+        resized_width: new_w,
+        resized_height: new_h,
+    }
+}
+
+/// Pillow's fixed-point precision for 8-bit resampling (`PRECISION_BITS` in Resample.c).
+const PRECISION_BITS: u32 = 32 - 8 - 2;
+
+/// One output sample's source window and fixed-point weights.
+#[derive(Debug, Clone, PartialEq)]
+struct Taps {
+    first: usize,
+    weights: Vec<i32>,
+}
+
+/// Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` for the bilinear (triangle) filter.
+///
+/// When downscaling the triangle is stretched by the scale factor, which is what makes Pillow's
+/// bilinear antialiased (unlike OpenCV's INTER_LINEAR).
+fn bilinear_taps(in_size: usize, out_size: usize) -> Vec<Taps> {
+    const SUPPORT: f64 = 1.0;
+    let scale = in_size as f64 / out_size as f64;
+    let filter_scale = scale.max(1.0);
+    let support = SUPPORT * filter_scale;
+    let triangle = |x: f64| (1.0 - x.abs()).max(0.0);
+    (0..out_size)
+        .map(|out| {
+            let center = (out as f64 + 0.5) * scale;
+            let first = ((center - support + 0.5) as i64).max(0) as usize;
+            let end = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
+            let raw: Vec<f64> = (first..end)
+                .map(|x| triangle((x as f64 - center + 0.5) / filter_scale))
+                .collect();
+            let total: f64 = raw.iter().sum();
+            let weights = raw
+                .iter()
+                .map(|w| {
+                    let w = if total != 0.0 { w / total } else { *w };
+                    let fixed = w * (1i64 << PRECISION_BITS) as f64;
+                    (if fixed < 0.0 {
+                        fixed - 0.5
+                    } else {
+                        fixed + 0.5
+                    }) as i32
+                })
+                .collect();
+            Taps { first, weights }
+        })
+        .collect()
+}
+
+/// Pillow's `clip8`: round the fixed-point accumulator back to a byte.
+fn clip8(acc: i64) -> u8 {
+    (acc >> PRECISION_BITS).clamp(0, 255) as u8
+}
+
+/// Resample one axis. `lines` source lines of `in_len` pixels are read with `src_index(line, i)`
+/// and written with `dst_index(line, i)`; both index the first of three channel bytes.
+fn resample_axis(
+    src: &[u8],
+    dst: &mut [u8],
+    taps: &[Taps],
+    lines: usize,
+    src_index: impl Fn(usize, usize) -> usize,
+    dst_index: impl Fn(usize, usize) -> usize,
+) {
+    for line in 0..lines {
+        for (out, tap) in taps.iter().enumerate() {
+            let mut acc = [1i64 << (PRECISION_BITS - 1); 3];
+            for (k, &w) in tap.weights.iter().enumerate() {
+                let s = src_index(line, tap.first + k);
+                for c in 0..3 {
+                    acc[c] += src[s + c] as i64 * w as i64;
+                }
+            }
+            let d = dst_index(line, out);
+            for c in 0..3 {
+                dst[d + c] = clip8(acc[c]);
+            }
+        }
+    }
+}
+
+/// Pillow's `Image.resize(size, Image.BILINEAR)` for an RGB image, bit for bit: a horizontal pass
+/// into an 8-bit intermediate, then a vertical pass, each skipped when its axis keeps its size.
+pub fn resize_bilinear_antialiased(image: &RgbImage, new_w: u32, new_h: u32) -> RgbImage {
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let (nw, nh) = (new_w as usize, new_h as usize);
+    let horizontal = if nw != w {
+        let taps = bilinear_taps(w, nw);
+        let mut out = vec![0u8; nw * h * 3];
+        resample_axis(
+            image.pixels(),
+            &mut out,
+            &taps,
+            h,
+            |y, x| (y * w + x) * 3,
+            |y, x| (y * nw + x) * 3,
+        );
+        RgbImage::from_packed(new_w, image.height(), out)
+    } else {
+        image.clone()
+    };
+    if nh == h {
+        return horizontal;
+    }
+    let taps = bilinear_taps(h, nh);
+    let mut out = vec![0u8; nw * nh * 3];
+    resample_axis(
+        horizontal.pixels(),
+        &mut out,
+        &taps,
+        nw,
+        |x, y| (y * nw + x) * 3,
+        |x, y| (y * nw + x) * 3,
+    );
+    RgbImage::from_packed(new_w, new_h, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resized_size_rounds_half_up_like_the_reference() {
+        assert_eq!(resized_size(4000, 3000), (1024, 768));
+        assert_eq!(resized_size(3000, 4000), (768, 1024));
+        assert_eq!(resized_size(1024, 1024), (1024, 1024));
+        // 17x9: scale 1024/17 = 60.235..., 9 * 60.235 = 542.1 -> 542
+        assert_eq!(resized_size(17, 9), (1024, 542));
+        // 640x427: 427 * 1.6 = 683.2 -> 683
+        assert_eq!(resized_size(640, 427), (1024, 683));
+        // 2048x1023: 1023 * 0.5 = 511.5 -> 512 (half rounds up)
+        assert_eq!(resized_size(2048, 1023), (1024, 512));
+        // 2048x1021: 510.5 -> 511
+        assert_eq!(resized_size(2048, 1021), (1024, 511));
+    }
+
+    #[test]
+    fn taps_for_2x_downscale_span_four_pixels_with_triangle_weights() {
+        // Downscale 8 -> 4: scale 2, support 2. Output 1 is centred on input 3.0, its window is
+        // inputs 1..=4 with distances 1.5, 0.5, 0.5, 1.5 -> weights 0.25, 0.75, 0.75, 0.25 (/2).
+        let taps = bilinear_taps(8, 4);
+        let one = 1i32 << PRECISION_BITS;
+        assert_eq!(taps[1].first, 1);
+        assert_eq!(
+            taps[1].weights,
+            vec![one / 8, 3 * one / 8, 3 * one / 8, one / 8]
+        );
+        // Output 0 is clipped at the left border: inputs 0..=2, weights .75, .75, .25 renormalised.
+        assert_eq!(taps[0].first, 0);
+        let w: Vec<f64> = taps[0]
+            .weights
+            .iter()
+            .map(|&w| w as f64 / one as f64)
+            .collect();
+        let expected = [0.75 / 1.75, 0.75 / 1.75, 0.25 / 1.75];
+        for (got, want) in w.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-6, "{w:?}");
+        }
+    }
+
+    #[test]
+    fn taps_for_upscale_are_plain_linear_interpolation() {
+        // 2 -> 4: scale 0.5; output 1 is centred at 0.75 -> between inputs 0 (d=.25) and 1 (d=.75).
+        let taps = bilinear_taps(2, 4);
+        let one = (1i32 << PRECISION_BITS) as f64;
+        let w: Vec<f64> = taps[1].weights.iter().map(|&w| w as f64 / one).collect();
+        assert_eq!(taps[1].first, 0);
+        assert!(
+            (w[0] - 0.75).abs() < 1e-6 && (w[1] - 0.25).abs() < 1e-6,
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn resize_of_a_constant_image_is_constant() {
+        let image = RgbImage::from_packed(7, 5, [10u8, 200, 77].repeat(35));
+        let out = resize_bilinear_antialiased(&image, 13, 3);
+        assert!(out.pixels().chunks(3).all(|p| p == [10, 200, 77]));
+    }
+
+    #[test]
+    fn resize_averages_a_two_pixel_row_into_one() {
+        let image = RgbImage::from_packed(2, 1, vec![0, 100, 255, 255, 101, 0]);
+        let out = resize_bilinear_antialiased(&image, 1, 1);
+        // (0 + 255) / 2 = 127.5 -> Pillow's rounding gives 128; (100 + 101) / 2 = 100.5 -> 101.
+        assert_eq!(out.pixels(), &[128, 101, 128]);
+    }
+
+    #[test]
+    fn preprocess_normalises_and_pads_with_zeros() {
+        // 2x1 image -> 1024x512, so rows 512.. are padding.
+        let image = RgbImage::from_packed(2, 1, vec![123, 116, 103, 123, 116, 103]);
+        let input = preprocess(&image);
+        assert_eq!((input.resized_width, input.resized_height), (1024, 512));
+        assert_eq!(input.data.len(), 3 * 1024 * 1024);
+        let plane = 1024 * 1024;
+        let expected_r = (123.0 - 123.675) / 58.395;
+        assert!((input.data[0] - expected_r).abs() < 1e-6);
+        assert!((input.data[511 * 1024 + 1023] - expected_r).abs() < 1e-6);
+        assert_eq!(input.data[512 * 1024], 0.0);
+        let expected_b = (103.0 - 103.53) / 57.375;
+        assert!((input.data[2 * plane + 5] - expected_b).abs() < 1e-6);
+        assert_eq!(input.data[2 * plane + 1023 * 1024 + 1023], 0.0);
+    }
+}
