@@ -131,6 +131,16 @@ pub struct EdgeSam {
     executor: Executor,
 }
 
+impl std::fmt::Debug for EdgeSam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "EdgeSam(encoder {})",
+            engine::to_hex(&self.encoder.sha256()[..8])
+        )
+    }
+}
+
 impl EdgeSam {
     /// Loads the pair from ONNX files (the official ones, unmodified).
     pub fn from_files(

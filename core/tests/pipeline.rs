@@ -1,0 +1,337 @@
+//! The whole pipeline on the `tiny` stand-ins: loading checks, prompts, choices, embeddings,
+//! decoder planning and threading.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use edgesam::{
+    decode_image, from_raw_pixels, DecoderPlanning, EdgeSam, Embedding, Error, ModelRole, Options,
+    PixelFormat, Point, Prompt, RgbImage,
+};
+
+const W: u32 = 320;
+const H: u32 = 200;
+
+fn tiny() -> &'static EdgeSam {
+    static MODEL: OnceLock<EdgeSam> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let (e, d) = common::standins("tiny");
+        EdgeSam::from_files(e, d, Options::default()).expect("tiny stand-ins load")
+    })
+}
+
+fn photo() -> RgbImage {
+    RgbImage::new(W, H, common::synthetic_rgb(W, H)).unwrap()
+}
+
+fn embedding() -> &'static Embedding {
+    static EMBEDDING: OnceLock<Embedding> = OnceLock::new();
+    EMBEDDING.get_or_init(|| tiny().encode(&photo()).unwrap())
+}
+
+fn load_bytes(encoder: &[u8], decoder: &[u8]) -> Result<EdgeSam, Error> {
+    EdgeSam::from_bytes(encoder, decoder, Options::default())
+}
+
+#[test]
+fn wrong_model_files_fail_at_load_with_typed_errors() {
+    let (e, d) = common::standins("tiny");
+    let (enc, dec) = (std::fs::read(&e).unwrap(), std::fs::read(&d).unwrap());
+
+    let missing = EdgeSam::from_files("/no/such/encoder.onnx", &d, Options::default());
+    assert!(
+        matches!(missing, Err(Error::ModelFile { .. })),
+        "{missing:?}"
+    );
+
+    for (what, bytes) in [
+        ("empty", Vec::new()),
+        ("text", b"this is not a model".to_vec()),
+        (
+            "random",
+            (0..4096u32)
+                .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+                .collect(),
+        ),
+        ("truncated", enc[..enc.len() / 3].to_vec()),
+    ] {
+        let r = load_bytes(&bytes, &dec);
+        assert!(
+            matches!(
+                r,
+                Err(Error::NotAModel {
+                    role: ModelRole::Encoder,
+                    ..
+                })
+            ),
+            "{what}: {r:?}"
+        );
+    }
+    let r = load_bytes(&enc, &dec[..dec.len() - 1000]);
+    assert!(
+        matches!(
+            r,
+            Err(Error::NotAModel {
+                role: ModelRole::Decoder,
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+
+    let Err(swapped) = load_bytes(&dec, &enc) else {
+        panic!("swapped files loaded")
+    };
+    match &swapped {
+        Error::WrongModel {
+            role,
+            expected,
+            found,
+        } => {
+            assert_eq!(*role, ModelRole::Encoder);
+            assert!(
+                expected.contains("`image` f32 [1,3,1024,1024]"),
+                "{expected}"
+            );
+            assert!(found.contains("point_coords"), "{found}");
+        }
+        other => panic!("expected WrongModel, got {other:?}"),
+    }
+    let r = load_bytes(&enc, &enc);
+    assert!(
+        matches!(
+            r,
+            Err(Error::WrongModel {
+                role: ModelRole::Decoder,
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_point_gives_a_photo_sized_mask_chosen_by_best_score() {
+    let p = tiny()
+        .predict(embedding(), &Prompt::point(200.0, 80.0), None)
+        .unwrap();
+    assert_eq!((p.mask.width, p.mask.height), (W, H));
+    assert_eq!(p.mask.data.len(), (W * H) as usize);
+    assert!(p.mask.data.iter().all(|&v| v == 0 || v == 255));
+    let best = (0..4).fold(0, |b, i| if p.scores[i] > p.scores[b] { i } else { b });
+    assert_eq!(p.mask_index, best);
+    assert_eq!(p.score(), p.scores[best]);
+    assert_eq!(p.low_res_logits.len(), 4 * 256 * 256);
+    // The official decoder's scores are the stability scores of the low-res logits.
+    for i in 0..4 {
+        assert!(
+            (p.stability_score(i) - p.scores[i]).abs() < 1e-4,
+            "candidate {i}"
+        );
+    }
+    let area = p.mask.area();
+    match p.mask.bounding_box() {
+        Some(b) => assert!(area > 0 && b.x + b.width <= W && b.y + b.height <= H),
+        None => assert_eq!(area, 0),
+    }
+}
+
+#[test]
+fn a_box_alone_takes_candidate_zero_and_an_explicit_index_is_honoured() {
+    let boxed = Prompt::with_box(150.0, 30.0, 260.0, 130.0);
+    let p = tiny().predict(embedding(), &boxed, None).unwrap();
+    assert_eq!(p.mask_index, 0);
+    let p2 = tiny().predict(embedding(), &boxed, Some(2)).unwrap();
+    assert_eq!(p2.mask_index, 2);
+    assert_eq!(p2.scores, p.scores);
+    let r = tiny().predict(embedding(), &boxed, Some(4));
+    assert!(
+        matches!(r, Err(Error::MaskIndexOutOfRange { index: 4 })),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn masks_follow_the_prompt() {
+    let a = tiny()
+        .predict(embedding(), &Prompt::point(40.0, 30.0), Some(1))
+        .unwrap();
+    let b = tiny()
+        .predict(embedding(), &Prompt::point(280.0, 170.0), Some(1))
+        .unwrap();
+    let differing = a
+        .mask
+        .data
+        .iter()
+        .zip(&b.mask.data)
+        .filter(|(x, y)| x != y)
+        .count();
+    assert!(
+        differing > (W * H) as usize / 100,
+        "only {differing} pixels differ"
+    );
+    let mut with_negative = Prompt::point(40.0, 30.0);
+    with_negative.points.push(Point::negative(60.0, 40.0));
+    let c = tiny()
+        .predict(embedding(), &with_negative, Some(1))
+        .unwrap();
+    assert_ne!(a.low_res_logits, c.low_res_logits);
+}
+
+#[test]
+fn bad_prompts_are_typed_errors() {
+    for prompt in [
+        Prompt::default(),
+        Prompt::point(f32::NAN, 3.0),
+        Prompt::point(W as f32 + 50.0, 3.0),
+        Prompt::with_box(0.0, 0.0, f32::INFINITY, 3.0),
+    ] {
+        let r = tiny().predict(embedding(), &prompt, None);
+        assert!(
+            matches!(r, Err(Error::BadPrompt { .. })),
+            "{prompt:?}: {r:?}"
+        );
+    }
+}
+
+#[test]
+fn a_saved_embedding_predicts_the_same_and_another_encoders_is_refused() {
+    let bytes = embedding().to_bytes();
+    let restored = Embedding::from_bytes(&bytes).unwrap();
+    let prompt = Prompt::point(100.0, 100.0);
+    let a = tiny().predict(embedding(), &prompt, None).unwrap();
+    let b = tiny().predict(&restored, &prompt, None).unwrap();
+    assert_eq!(a.low_res_logits, b.low_res_logits);
+    assert_eq!(a.mask, b.mask);
+
+    let mut foreign = bytes.clone();
+    foreign[20] ^= 0xff; // first byte of the encoder's SHA-256
+    let foreign = Embedding::from_bytes(&foreign).unwrap();
+    let r = tiny().predict(&foreign, &prompt, None);
+    assert!(matches!(r, Err(Error::BadEmbedding { .. })), "{r:?}");
+}
+
+#[test]
+fn raw_rgba_bgra_and_png_give_the_same_embedding() {
+    let rgb = common::synthetic_rgb(W, H);
+    let stride = W as usize * 4 + 16;
+    let mut rgba = vec![0u8; stride * H as usize];
+    let mut bgra = rgba.clone();
+    for (i, px) in rgb.chunks_exact(3).enumerate() {
+        let at = (i / W as usize) * stride + (i % W as usize) * 4;
+        rgba[at..at + 4].copy_from_slice(&[px[0], px[1], px[2], 255]);
+        bgra[at..at + 4].copy_from_slice(&[px[2], px[1], px[0], 255]);
+    }
+    let mut png = Vec::new();
+    image::RgbImage::from_raw(W, H, rgb.clone())
+        .unwrap()
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let from_png = decode_image(&png).unwrap();
+    let from_rgba = from_raw_pixels(&rgba, W, H, stride, PixelFormat::Rgba8).unwrap();
+    let from_bgra = from_raw_pixels(&bgra, W, H, stride, PixelFormat::Bgra8).unwrap();
+    assert_eq!(from_png, from_rgba);
+    assert_eq!(from_png, from_bgra);
+    assert_eq!(from_png.pixels(), &rgb[..]);
+}
+
+#[test]
+fn symbolic_and_per_point_count_plans_agree_as_the_count_changes() {
+    let (e, d) = common::standins("tiny");
+    let per_count = EdgeSam::from_files(
+        &e,
+        &d,
+        Options {
+            decoder_planning: DecoderPlanning::PerPointCount,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let embedding = embedding();
+    for n in [1usize, 2, 5, 1, 2] {
+        let points = (0..n)
+            .map(|i| Point {
+                x: 30.0 + 50.0 * i as f32,
+                y: 20.0 + 30.0 * i as f32,
+                label: if i % 2 == 0 {
+                    edgesam::PointLabel::Positive
+                } else {
+                    edgesam::PointLabel::Negative
+                },
+            })
+            .collect();
+        let prompt = Prompt { points, bbox: None };
+        let a = tiny().decode(embedding, &prompt).unwrap();
+        let b = per_count.decode(embedding, &prompt).unwrap();
+        let range = a.masks.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let worst = a
+            .masks
+            .iter()
+            .zip(&b.masks)
+            .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(worst <= 1e-4 * range, "{n} points: {worst} of {range}");
+    }
+}
+
+#[test]
+fn two_threads_give_the_answers_of_one() {
+    let (e, d) = common::standins("tiny");
+    let threaded = EdgeSam::from_files(
+        &e,
+        &d,
+        Options {
+            threads: 2,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let emb = threaded.encode(&photo()).unwrap();
+    let reference = embedding().values();
+    let range = reference.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let worst = emb
+        .values()
+        .iter()
+        .zip(reference)
+        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    assert!(worst <= 1e-4 * range, "{worst} of {range}");
+    let prompt = Prompt::point(160.0, 90.0);
+    let a = threaded.predict(&emb, &prompt, Some(0)).unwrap();
+    let b = tiny().predict(embedding(), &prompt, Some(0)).unwrap();
+    let differing = a
+        .mask
+        .data
+        .iter()
+        .zip(&b.mask.data)
+        .filter(|(x, y)| x != y)
+        .count();
+    assert!(
+        differing <= (W * H) as usize / 1000,
+        "{differing} pixels differ"
+    );
+}
+
+#[test]
+fn the_plain_export_with_an_iou_head_loads_and_predicts() {
+    let (e, d) = common::standins("tiny-iou");
+    let model = EdgeSam::from_files(e, d, Options::default()).unwrap();
+    let emb = model.encode(&photo()).unwrap();
+    let p = model
+        .predict(&emb, &Prompt::point(200.0, 80.0), None)
+        .unwrap();
+    assert_eq!((p.mask.width, p.mask.height), (W, H));
+    assert!(p.scores.iter().all(|s| s.is_finite()));
+}
+
+#[test]
+fn photos_of_unusual_shapes_are_encoded() {
+    for (w, h) in [(17, 9), (9, 17), (2, 2), (1025, 3)] {
+        let img = RgbImage::new(w, h, common::synthetic_rgb(w, h)).unwrap();
+        let emb = tiny().encode(&img).unwrap();
+        assert_eq!(emb.image_size(), (w, h));
+        let p = tiny()
+            .predict(&emb, &Prompt::point(w as f32 / 2.0, h as f32 / 2.0), None)
+            .unwrap();
+        assert_eq!(p.mask.data.len(), (w * h) as usize);
+    }
+}
