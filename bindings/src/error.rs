@@ -1,0 +1,84 @@
+//! The one error type the bindings throw (`EdgeSamException` in Kotlin, `EdgeSamError` in Swift).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// What went wrong, in cases an app can act on. Each carries a human-readable `reason`.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum EdgeSamError {
+    /// A model file does not exist or cannot be read.
+    #[error("file not found or unreadable: {reason}")]
+    FileNotFound { reason: String },
+    /// The bytes are not an ONNX model (empty, truncated, another format).
+    #[error("not a model: {reason}")]
+    NotAModel { reason: String },
+    /// A model, but not the EdgeSAM encoder or decoder expected (swapped files, another network).
+    #[error("wrong model: {reason}")]
+    WrongModel { reason: String },
+    /// The image cannot be decoded, has an unsupported size, or the pixel buffer does not fit.
+    #[error("bad image: {reason}")]
+    BadImage { reason: String },
+    /// The prompt is empty, non-finite, outside the photo, or asks for a mask index beyond 3.
+    #[error("bad prompt: {reason}")]
+    BadPrompt { reason: String },
+    /// Embedding bytes that are damaged, or an embedding made by another encoder.
+    #[error("bad embedding: {reason}")]
+    BadEmbedding { reason: String },
+    /// The call was cancelled before it finished.
+    #[error("cancelled")]
+    Cancelled,
+    /// A failure inside the library (including a caught panic): please report it.
+    #[error("internal error: {reason}")]
+    Internal { reason: String },
+}
+
+impl From<edgesam::Error> for EdgeSamError {
+    fn from(e: edgesam::Error) -> Self {
+        use edgesam::Error as E;
+        let reason = e.to_string();
+        match e {
+            E::ModelFile { .. } => EdgeSamError::FileNotFound { reason },
+            E::NotAModel { .. } => EdgeSamError::NotAModel { reason },
+            E::WrongModel { .. } => EdgeSamError::WrongModel { reason },
+            E::BadImage { .. } | E::UnsupportedImageSize { .. } => {
+                EdgeSamError::BadImage { reason }
+            }
+            E::BadPrompt { .. } | E::MaskIndexOutOfRange { .. } => {
+                EdgeSamError::BadPrompt { reason }
+            }
+            E::BadEmbedding { .. } => EdgeSamError::BadEmbedding { reason },
+            E::Inference { .. } => EdgeSamError::Internal { reason },
+        }
+    }
+}
+
+/// Runs `f`, turning a panic into `Internal` so that it never unwinds into the app.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, EdgeSamError>) -> Result<T, EdgeSamError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        log::error!("caught a panic: {what}");
+        Err(EdgeSamError::Internal {
+            reason: format!("panic: {what}"),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_internal_error() {
+        let r: Result<(), _> = guarded(|| panic!("boom"));
+        assert!(matches!(r, Err(EdgeSamError::Internal { reason }) if reason.contains("boom")));
+    }
+
+    #[test]
+    fn core_errors_map_to_actionable_cases() {
+        let e: EdgeSamError = edgesam::Error::MaskIndexOutOfRange { index: 7 }.into();
+        assert!(matches!(e, EdgeSamError::BadPrompt { .. }));
+    }
+}

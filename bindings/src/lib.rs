@@ -1,0 +1,18 @@
+//! The UniFFI layer over `edgesam`: one API for Swift, Kotlin and Python.
+//!
+//! Load a [`SegmentAnything`] once, `encode` each photo into an [`ImageEmbedding`] (off the UI
+//! thread with the async variants), then `segment` per tap. Every call returns a result: errors
+//! are [`EdgeSamError`] cases an app can act on, and a Rust panic becomes `Internal`, never a crash.
+
+mod background;
+mod error;
+mod logging;
+mod model;
+mod types;
+
+pub use error::EdgeSamError;
+pub use logging::{init_logging, LogLevel};
+pub use model::{ImageEmbedding, SegmentAnything};
+pub use types::{MaskRect, PixelFormat, PromptPoint, PromptRect, SegmentPrompt, Segmentation};
+
+uniffi::setup_scaffolding!("edgesam");

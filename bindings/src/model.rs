@@ -1,0 +1,218 @@
+//! The objects apps hold: a loaded model pair and the embeddings of their photos.
+
+use std::sync::Arc;
+
+use crate::background::run_in_background;
+use crate::error::{guarded, EdgeSamError};
+use crate::types::{PixelFormat, SegmentPrompt, Segmentation};
+
+/// An EdgeSAM encoder/decoder pair, loaded once and shared freely between threads.
+#[derive(uniffi::Object)]
+pub struct SegmentAnything {
+    model: Arc<edgesam::EdgeSam>,
+}
+
+/// The encoded photo an app keeps per picture; write it out with `toBytes` to cache it.
+#[derive(uniffi::Object)]
+pub struct ImageEmbedding {
+    inner: edgesam::Embedding,
+}
+
+/// `threads == 0` means one per CPU core.
+fn options(threads: u32) -> edgesam::Options {
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n as usize,
+    };
+    edgesam::Options {
+        threads,
+        ..edgesam::Options::default()
+    }
+}
+
+/// What to encode, captured for a worker thread.
+enum ImageSource {
+    Encoded(Vec<u8>),
+    Pixels {
+        pixels: Vec<u8>,
+        width: u32,
+        height: u32,
+        row_stride: u32,
+        format: PixelFormat,
+    },
+}
+
+impl ImageSource {
+    fn decode(&self) -> Result<edgesam::RgbImage, EdgeSamError> {
+        Ok(match self {
+            ImageSource::Encoded(bytes) => edgesam::decode_image(bytes)?,
+            ImageSource::Pixels {
+                pixels,
+                width,
+                height,
+                row_stride,
+                format,
+            } => edgesam::from_raw_pixels(
+                pixels,
+                *width,
+                *height,
+                *row_stride as usize,
+                (*format).into(),
+            )?,
+        })
+    }
+}
+
+/// Decodes and encodes; `cancelled` is asked between the two so a dropped call stops early.
+fn encode(
+    model: &edgesam::EdgeSam,
+    source: &ImageSource,
+    cancelled: impl Fn() -> bool,
+) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
+    let image = source.decode()?;
+    if cancelled() {
+        return Err(EdgeSamError::Cancelled);
+    }
+    let inner = model.encode(&image)?;
+    Ok(Arc::new(ImageEmbedding { inner }))
+}
+
+impl SegmentAnything {
+    async fn encode_in_background(
+        &self,
+        source: ImageSource,
+    ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
+        let model = self.model.clone();
+        run_in_background(move |flag| encode(&model, &source, || flag.is_cancelled())).await
+    }
+}
+
+#[uniffi::export]
+impl SegmentAnything {
+    /// Loads the encoder and decoder ONNX files. `threads` 0 uses one per CPU core.
+    #[uniffi::constructor(default(threads = 0))]
+    pub fn from_files(
+        encoder_path: String,
+        decoder_path: String,
+        threads: u32,
+    ) -> Result<Arc<Self>, EdgeSamError> {
+        guarded(|| {
+            let model = edgesam::EdgeSam::from_files(encoder_path, decoder_path, options(threads))?;
+            Ok(Arc::new(SegmentAnything {
+                model: Arc::new(model),
+            }))
+        })
+    }
+
+    /// Loads the pair from ONNX bytes (an app bundle resource, an asset pack).
+    #[uniffi::constructor(default(threads = 0))]
+    pub fn from_bytes(
+        encoder: Vec<u8>,
+        decoder: Vec<u8>,
+        threads: u32,
+    ) -> Result<Arc<Self>, EdgeSamError> {
+        guarded(|| {
+            let model = edgesam::EdgeSam::from_bytes(&encoder, &decoder, options(threads))?;
+            Ok(Arc::new(SegmentAnything {
+                model: Arc::new(model),
+            }))
+        })
+    }
+
+    /// Encodes a JPEG, PNG or WebP file's bytes (EXIF orientation applied). Blocks: call it off
+    /// the UI thread, or use `encodeImageAsync`.
+    pub fn encode_image(&self, data: Vec<u8>) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
+        guarded(|| encode(&self.model, &ImageSource::Encoded(data), || false))
+    }
+
+    /// Encodes raw pixels (`row_stride` bytes per row, as `CGImage.bytesPerRow` or
+    /// `Bitmap.rowBytes`). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
+    pub fn encode_pixels(
+        &self,
+        pixels: Vec<u8>,
+        width: u32,
+        height: u32,
+        row_stride: u32,
+        format: PixelFormat,
+    ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
+        let source = ImageSource::Pixels {
+            pixels,
+            width,
+            height,
+            row_stride,
+            format,
+        };
+        guarded(|| encode(&self.model, &source, || false))
+    }
+
+    /// `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. Cancelling the
+    /// calling task returns at once with no result.
+    pub async fn encode_image_async(
+        &self,
+        data: Vec<u8>,
+    ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
+        self.encode_in_background(ImageSource::Encoded(data)).await
+    }
+
+    /// `encodePixels` on a worker thread: `async` in Swift, `suspend` in Kotlin.
+    pub async fn encode_pixels_async(
+        &self,
+        pixels: Vec<u8>,
+        width: u32,
+        height: u32,
+        row_stride: u32,
+        format: PixelFormat,
+    ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
+        self.encode_in_background(ImageSource::Pixels {
+            pixels,
+            width,
+            height,
+            row_stride,
+            format,
+        })
+        .await
+    }
+
+    /// The mask for a prompt on an encoded photo: milliseconds, fine to call per tap.
+    pub fn segment(
+        &self,
+        embedding: Arc<ImageEmbedding>,
+        prompt: SegmentPrompt,
+    ) -> Result<Segmentation, EdgeSamError> {
+        guarded(|| {
+            let (prompt, mask_index) = prompt.to_core();
+            Ok(self
+                .model
+                .predict(&embedding.inner, &prompt, mask_index)?
+                .into())
+        })
+    }
+}
+
+#[uniffi::export]
+impl ImageEmbedding {
+    /// Reads an embedding saved with `toBytes`.
+    #[uniffi::constructor]
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Arc<Self>, EdgeSamError> {
+        guarded(|| {
+            Ok(Arc::new(ImageEmbedding {
+                inner: edgesam::Embedding::from_bytes(&bytes)?,
+            }))
+        })
+    }
+
+    /// The embedding as bytes (about 4 MiB), to cache per photo.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.inner.to_bytes()
+    }
+
+    /// The photo's width in pixels, after EXIF orientation.
+    pub fn width(&self) -> u32 {
+        self.inner.image_size().0
+    }
+
+    /// The photo's height in pixels, after EXIF orientation.
+    pub fn height(&self) -> u32 {
+        self.inner.image_size().1
+    }
+}

@@ -1,0 +1,130 @@
+//! Records and enums that cross the FFI.
+
+/// Byte order of one pixel in a raw buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PixelFormat {
+    /// R, G, B, A: Android `Bitmap.Config.ARGB_8888` (`copyPixelsToBuffer`), `CGImage` alpha-last.
+    Rgba8,
+    /// B, G, R, A: `CGImage` with `byteOrder32Little` + alpha first, `CVPixelBuffer` 32BGRA.
+    Bgra8,
+    /// R, G, B.
+    Rgb8,
+}
+
+impl From<PixelFormat> for edgesam::PixelFormat {
+    fn from(f: PixelFormat) -> Self {
+        match f {
+            PixelFormat::Rgba8 => edgesam::PixelFormat::Rgba8,
+            PixelFormat::Bgra8 => edgesam::PixelFormat::Bgra8,
+            PixelFormat::Rgb8 => edgesam::PixelFormat::Rgb8,
+        }
+    }
+}
+
+/// A tap in the photo's pixels (after EXIF orientation): `positive` marks the object, otherwise
+/// the background.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct PromptPoint {
+    pub x: f32,
+    pub y: f32,
+    #[uniffi(default = true)]
+    pub positive: bool,
+}
+
+/// A box from two opposite corners, in the photo's pixels, in any order.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct PromptRect {
+    pub x0: f32,
+    pub y0: f32,
+    pub x1: f32,
+    pub y1: f32,
+}
+
+/// Points, a box, or both; `mask_index` (0...3) overrides the default choice of candidate.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SegmentPrompt {
+    #[uniffi(default)]
+    pub points: Vec<PromptPoint>,
+    #[uniffi(default)]
+    pub rect: Option<PromptRect>,
+    #[uniffi(default)]
+    pub mask_index: Option<u32>,
+}
+
+impl SegmentPrompt {
+    pub(crate) fn to_core(&self) -> (edgesam::Prompt, Option<usize>) {
+        let points = self
+            .points
+            .iter()
+            .map(|p| edgesam::Point {
+                x: p.x,
+                y: p.y,
+                label: if p.positive {
+                    edgesam::PointLabel::Positive
+                } else {
+                    edgesam::PointLabel::Negative
+                },
+            })
+            .collect();
+        let bbox = self.rect.map(|r| edgesam::BoxPrompt {
+            x0: r.x0,
+            y0: r.y0,
+            x1: r.x1,
+            y1: r.y1,
+        });
+        (
+            edgesam::Prompt { points, bbox },
+            self.mask_index.map(|i| i as usize),
+        )
+    }
+}
+
+/// A rectangle of pixels: origin at the top-left, sizes in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct MaskRect {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The answer to one tap.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Segmentation {
+    /// The mask's size: the photo's, after EXIF orientation.
+    pub width: u32,
+    pub height: u32,
+    /// One byte per pixel, row after row: 255 inside the object, 0 outside.
+    pub mask: Vec<u8>,
+    /// Score of the chosen candidate.
+    pub score: f32,
+    /// Scores of the four candidates.
+    pub scores: Vec<f32>,
+    /// Which candidate `mask` is (0...3).
+    pub mask_index: u32,
+    /// The rectangle enclosing the mask; absent when the mask is empty.
+    pub bounding_box: Option<MaskRect>,
+    /// Pixels inside the mask.
+    pub area: u64,
+}
+
+impl From<edgesam::Prediction> for Segmentation {
+    fn from(p: edgesam::Prediction) -> Self {
+        let bounding_box = p.mask.bounding_box().map(|b| MaskRect {
+            x: b.x,
+            y: b.y,
+            width: b.width,
+            height: b.height,
+        });
+        Segmentation {
+            width: p.mask.width,
+            height: p.mask.height,
+            score: p.score(),
+            scores: p.scores.to_vec(),
+            mask_index: p.mask_index as u32,
+            area: p.mask.area(),
+            bounding_box,
+            mask: p.mask.data,
+        }
+    }
+}
