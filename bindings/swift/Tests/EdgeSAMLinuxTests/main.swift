@@ -1,0 +1,689 @@
+// Tests of the generated Swift bindings (module EdgeSAM) against the native library, on Linux.
+//
+// A plain executable with a tiny harness (XCTest's output is harder to summarise on Linux).
+// bindings/swift/run-tests.sh builds and runs it inside the Swift chroot; it prints one line per
+// test and ends with the summary line `N passed, M failed` that CI reads.
+//
+// Usage: edgesam-swift-tests FIXTURES_DIR ENCODER.onnx DECODER.onnx
+//   FIXTURES_DIR is made by Tests/make_fixtures.py: photos (PNG and raw RGBA), and for each prompt
+//   the mask and JSON the core CLI produced for it.
+
+import Foundation
+import EdgeSAM
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - Harness
+
+/// Writes a line to standard output at once (unbuffered), so it interleaves correctly with the
+/// library's log lines on standard error.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Collects the failed checks of one test.
+final class TestContext: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var failures: [String] = []
+    private(set) var notes: [String] = []
+
+    func check(_ condition: Bool, _ message: @autoclosure () -> String, line: UInt = #line) {
+        if !condition {
+            lock.lock()
+            failures.append("line \(line): \(message())")
+            lock.unlock()
+        }
+    }
+
+    func note(_ text: String) {
+        lock.lock()
+        notes.append(text)
+        lock.unlock()
+    }
+}
+
+struct SkipRest: Error {}
+
+var passed = 0
+var failed = 0
+let clock = ContinuousClock()
+
+func milliseconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15
+}
+
+@MainActor
+func test(_ name: String, _ body: (TestContext) async throws -> Void) async {
+    let t = TestContext()
+    let start = clock.now
+    do {
+        try await body(t)
+    } catch is SkipRest {
+        // A check already recorded why the rest of the test cannot run.
+    } catch {
+        t.check(false, "unexpected error: \(error)")
+    }
+    let ms = String(format: "%.0f", milliseconds(clock.now - start))
+    if t.failures.isEmpty {
+        passed += 1
+        say("PASS \(name) (\(ms) ms)")
+    } else {
+        failed += 1
+        say("FAIL \(name) (\(ms) ms)")
+        for failure in t.failures {
+            say("    \(failure)")
+        }
+    }
+    for note in t.notes {
+        say("    note: \(note)")
+    }
+}
+
+/// The case name and reason of an `EdgeSamError`.
+func describe(_ error: EdgeSamError) -> (name: String, reason: String?) {
+    switch error {
+    case .FileNotFound(let reason): return ("FileNotFound", reason)
+    case .NotAModel(let reason): return ("NotAModel", reason)
+    case .WrongModel(let reason): return ("WrongModel", reason)
+    case .BadImage(let reason): return ("BadImage", reason)
+    case .BadPrompt(let reason): return ("BadPrompt", reason)
+    case .BadEmbedding(let reason): return ("BadEmbedding", reason)
+    case .Cancelled: return ("Cancelled", nil)
+    case .Internal(let reason): return ("Internal", reason)
+    }
+}
+
+func expectError<T>(_ t: TestContext, _ expected: String, _ what: String, line: UInt = #line,
+                    _ body: () throws -> T) {
+    do {
+        _ = try body()
+        t.check(false, "\(what): no error, expected .\(expected)", line: line)
+    } catch let error as EdgeSamError {
+        let (name, reason) = describe(error)
+        t.check(name == expected, "\(what): got .\(name)(\(reason ?? "")), expected .\(expected)", line: line)
+        if let reason {
+            t.check(!reason.isEmpty, "\(what): .\(name) has an empty reason", line: line)
+        }
+    } catch {
+        t.check(false, "\(what): threw \(type(of: error)) \(error), expected EdgeSamError.\(expected)", line: line)
+    }
+}
+
+@MainActor
+func expectErrorAsync<T: Sendable>(_ t: TestContext, _ expected: String, _ what: String, line: UInt = #line,
+                         _ body: () async throws -> T) async {
+    do {
+        _ = try await body()
+        t.check(false, "\(what): no error, expected .\(expected)", line: line)
+    } catch let error as EdgeSamError {
+        let (name, reason) = describe(error)
+        t.check(name == expected, "\(what): got .\(name)(\(reason ?? "")), expected .\(expected)", line: line)
+    } catch {
+        t.check(false, "\(what): threw \(type(of: error)) \(error), expected EdgeSamError.\(expected)", line: line)
+    }
+}
+
+/// Unwraps or records a failure and stops the test.
+func require<T>(_ t: TestContext, _ value: T?, _ message: String, line: UInt = #line) throws -> T {
+    guard let value else {
+        t.check(false, message, line: line)
+        throw SkipRest()
+    }
+    return value
+}
+
+/// Float equality that also holds for two NaNs (`Segmentation ==` does not: NaN != NaN).
+func same(_ a: Float, _ b: Float) -> Bool {
+    a == b || (a.isNaN && b.isNaN)
+}
+
+func same(_ a: [Float], _ b: [Float]) -> Bool {
+    a.count == b.count && zip(a, b).allSatisfy { same($0, $1) }
+}
+
+func same(_ a: Segmentation, _ b: Segmentation) -> Bool {
+    a.width == b.width && a.height == b.height && a.mask == b.mask && same(a.score, b.score)
+        && same(a.scores, b.scores) && a.maskIndex == b.maskIndex && a.boundingBox == b.boundingBox
+        && a.area == b.area
+}
+
+func summary(_ s: Segmentation) -> String {
+    "index \(s.maskIndex) area \(s.area) box \(String(describing: s.boundingBox)) scores \(s.scores)"
+}
+
+// MARK: - Fixtures
+
+struct Manifest: Decodable {
+    struct Photo: Decodable {
+        let png: String
+        let rgba: String
+        let width: UInt32
+        let height: UInt32
+    }
+    struct CLIOutput: Decodable {
+        let area: UInt64
+        let bbox: [UInt32]?
+        let mask_index: UInt32
+        /// serde_json writes a NaN as null.
+        let scores: [Double?]
+    }
+    struct Case: Decodable {
+        let name: String
+        let points: [[Double]]
+        let rect: [Double]?
+        let mask_index: UInt32?
+        let mask: String
+        let cli: CLIOutput
+
+        var prompt: SegmentPrompt {
+            SegmentPrompt(
+                points: points.map { PromptPoint(x: Float($0[0]), y: Float($0[1]), positive: $0[2] != 0) },
+                rect: rect.map { PromptRect(x0: Float($0[0]), y0: Float($0[1]), x1: Float($0[2]), y1: Float($0[3])) },
+                maskIndex: mask_index)
+        }
+    }
+    let photo: Photo
+    let one_pixel_png: String
+    let big_png: String
+    let cases: [Case]
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count == 4 else {
+    FileHandle.standardError.write("usage: \(arguments[0]) FIXTURES_DIR ENCODER DECODER\n".data(using: .utf8)!)
+    say("0 passed, 1 failed")
+    exit(2)
+}
+let fixtures = URL(fileURLWithPath: arguments[1], isDirectory: true)
+let encoderPath = arguments[2]
+let decoderPath = arguments[3]
+
+func fixture(_ name: String) -> URL { fixtures.appendingPathComponent(name) }
+
+let manifest: Manifest
+let photoPNG: Data
+let photoRGBA: Data
+let encoderBytes: Data
+let decoderBytes: Data
+do {
+    manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: fixture("manifest.json")))
+    photoPNG = try Data(contentsOf: fixture(manifest.photo.png))
+    photoRGBA = try Data(contentsOf: fixture(manifest.photo.rgba))
+    encoderBytes = try Data(contentsOf: URL(fileURLWithPath: encoderPath))
+    decoderBytes = try Data(contentsOf: URL(fileURLWithPath: decoderPath))
+} catch {
+    say("cannot read the fixtures: \(error)")
+    say("0 passed, 1 failed")
+    exit(2)
+}
+let photoWidth = manifest.photo.width
+let photoHeight = manifest.photo.height
+
+/// Checks what must hold for any segmentation of the photo; returns the mask's own area and box.
+func checkSegmentation(_ t: TestContext, _ s: Segmentation, _ prompt: SegmentPrompt, _ label: String) {
+    t.check(s.width == photoWidth && s.height == photoHeight,
+            "\(label): mask is \(s.width)x\(s.height), photo is \(photoWidth)x\(photoHeight)")
+    t.check(s.mask.count == Int(s.width) * Int(s.height),
+            "\(label): mask has \(s.mask.count) bytes for \(s.width)x\(s.height)")
+    var area: UInt64 = 0
+    var other = 0
+    var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
+    let width = Int(s.width)
+    s.mask.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+        for (i, v) in bytes.enumerated() {
+            if v == 255 {
+                area += 1
+                let x = i % width, y = i / width
+                minX = min(minX, x); maxX = max(maxX, x)
+                minY = min(minY, y); maxY = max(maxY, y)
+            } else if v != 0 {
+                other += 1
+            }
+        }
+    }
+    t.check(other == 0, "\(label): \(other) mask bytes are neither 0 nor 255")
+    t.check(area == s.area, "\(label): area says \(s.area), the mask has \(area) pixels at 255")
+    if area == 0 {
+        t.check(s.boundingBox == nil, "\(label): empty mask but bounding box \(String(describing: s.boundingBox))")
+    } else {
+        let box = MaskRect(x: UInt32(minX), y: UInt32(minY), width: UInt32(maxX - minX + 1),
+                           height: UInt32(maxY - minY + 1))
+        t.check(s.boundingBox == box, "\(label): bounding box \(String(describing: s.boundingBox)), the mask's is \(box)")
+    }
+    t.check(s.scores.count == 4, "\(label): \(s.scores.count) scores, 4 expected")
+    t.check(s.maskIndex < 4, "\(label): mask index \(s.maskIndex)")
+    if s.scores.count == 4 && s.maskIndex < 4 {
+        t.check(same(s.score, s.scores[Int(s.maskIndex)]), "\(label): score \(s.score) is not scores[maskIndex]")
+    }
+    // The choice rule: an explicit index wins; a box alone gives 0; with points, the argmax
+    // (first of equal scores).
+    if let requested = prompt.maskIndex {
+        t.check(s.maskIndex == requested, "\(label): asked for candidate \(requested), got \(s.maskIndex)")
+    } else if prompt.points.isEmpty {
+        t.check(s.maskIndex == 0, "\(label): a box alone must give candidate 0, got \(s.maskIndex)")
+    } else if s.scores.count == 4 {
+        var best = 0
+        for i in 1..<4 where s.scores[i] > s.scores[best] { best = i }
+        t.check(s.maskIndex == UInt32(best), "\(label): with points the best score (\(best)) should win, got \(s.maskIndex); scores \(s.scores)")
+    }
+}
+
+// MARK: - Tests
+
+var model: SegmentAnything! = nil
+var embedding: ImageEmbedding! = nil
+var reference: [String: Segmentation] = [:]
+var cancelLatencyMs: Double? = nil
+
+await test("load the models from files") { t in
+    model = try SegmentAnything.fromFiles(encoderPath: encoderPath, decoderPath: decoderPath, threads: 1)
+}
+guard model != nil else {
+    say("cannot go on without a model")
+    say("\(passed) passed, \(failed + 1) failed")
+    exit(1)
+}
+
+await test("encode a PNG photo") { t in
+    embedding = try model.encodeImage(data: photoPNG)
+    t.check(embedding.width() == photoWidth && embedding.height() == photoHeight,
+            "embedding says \(embedding.width())x\(embedding.height()), photo is \(photoWidth)x\(photoHeight)")
+}
+guard embedding != nil else {
+    say("cannot go on without an embedding")
+    say("\(passed) passed, \(failed + 1) failed")
+    exit(1)
+}
+
+for c in manifest.cases {
+    await test("segment '\(c.name)' equals the core CLI") { t in
+        let prompt = c.prompt
+        let s = try model.segment(embedding: embedding, prompt: prompt)
+        reference[c.name] = s
+        checkSegmentation(t, s, prompt, c.name)
+        let expected = try Data(contentsOf: fixture(c.mask))
+        if s.mask != expected {
+            let differing = zip(s.mask, expected).filter { $0 != $1 }.count
+            t.check(false, "mask differs from the CLI's in \(differing) of \(expected.count) bytes (sizes \(s.mask.count) vs \(expected.count))")
+        }
+        let cliScores = c.cli.scores.map { $0.map(Float.init) ?? Float.nan }
+        t.check(same(s.scores, cliScores), "scores \(s.scores), the CLI's \(cliScores)")
+        t.check(s.maskIndex == c.cli.mask_index, "mask index \(s.maskIndex), the CLI's \(c.cli.mask_index)")
+        t.check(s.area == c.cli.area, "area \(s.area), the CLI's \(c.cli.area)")
+        let box = s.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] }
+        t.check(box == c.cli.bbox, "bounding box \(String(describing: box)), the CLI's \(String(describing: c.cli.bbox))")
+        if s.scores.contains(where: { $0.isNaN }) {
+            t.note("scores contain NaN: \(s.scores) (Segmentation == is then false even for identical results)")
+        }
+    }
+}
+
+func samePrompts() -> [(String, SegmentPrompt)] {
+    manifest.cases.map { ($0.name, $0.prompt) }
+}
+
+await test("load the models from Data (default threads)") { t in
+    let fromData = try SegmentAnything.fromBytes(encoder: encoderBytes, decoder: decoderBytes)
+    let e = try fromData.encodeImage(data: photoPNG)
+    t.check(e.toBytes() == embedding.toBytes(), "embedding from the Data-loaded model differs")
+    for (name, prompt) in samePrompts() {
+        let s = try fromData.segment(embedding: e, prompt: prompt)
+        t.check(same(s, reference[name]!), "\(name): \(summary(s)) vs from files \(summary(reference[name]!))")
+        // Embeddings move between model instances loaded from the same files.
+        let crossed = try fromData.segment(embedding: embedding, prompt: prompt)
+        t.check(same(crossed, reference[name]!), "\(name) (embedding from the other instance) differs")
+    }
+}
+
+await test("encode raw pixels: RGBA, padded stride, BGRA, RGB equal the PNG") { t in
+    let w = Int(photoWidth), h = Int(photoHeight)
+    t.check(photoRGBA.count == w * h * 4, "photo.rgba has \(photoRGBA.count) bytes")
+    let rgba = [UInt8](photoRGBA)
+    let stride = w * 4 + 12
+    var padded = [UInt8](repeating: 0x5A, count: stride * h)
+    var bgra = [UInt8](repeating: 0, count: w * h * 4)
+    var rgb = [UInt8](repeating: 0, count: w * h * 3)
+    for y in 0..<h {
+        for x in 0..<w {
+            let i = (y * w + x) * 4
+            for k in 0..<4 { padded[y * stride + x * 4 + k] = rgba[i + k] }
+            bgra[i] = rgba[i + 2]; bgra[i + 1] = rgba[i + 1]; bgra[i + 2] = rgba[i]; bgra[i + 3] = rgba[i + 3]
+            let j = (y * w + x) * 3
+            rgb[j] = rgba[i]; rgb[j + 1] = rgba[i + 1]; rgb[j + 2] = rgba[i + 2]
+        }
+    }
+    let want = embedding.toBytes()
+    let variants: [(String, Data, UInt32, PixelFormat)] = [
+        ("rgba8", photoRGBA, UInt32(w * 4), .rgba8),
+        ("rgba8 padded stride", Data(padded), UInt32(stride), .rgba8),
+        ("bgra8", Data(bgra), UInt32(w * 4), .bgra8),
+        ("rgb8", Data(rgb), UInt32(w * 3), .rgb8),
+    ]
+    let prompt = manifest.cases[0].prompt
+    for (label, pixels, rowStride, format) in variants {
+        let e = try model.encodePixels(pixels: pixels, width: photoWidth, height: photoHeight,
+                                       rowStride: rowStride, format: format)
+        t.check(e.width() == photoWidth && e.height() == photoHeight, "\(label): size \(e.width())x\(e.height())")
+        t.check(e.toBytes() == want, "\(label): embedding differs from the PNG's")
+        let s = try model.segment(embedding: e, prompt: prompt)
+        t.check(same(s, reference[manifest.cases[0].name]!), "\(label): segmentation differs from the PNG's")
+    }
+}
+
+await test("embedding toBytes / fromBytes round trip") { t in
+    let bytes = embedding.toBytes()
+    t.check(bytes.count > 4_000_000, "only \(bytes.count) bytes")
+    let restored = try ImageEmbedding.fromBytes(bytes: bytes)
+    t.check(restored.width() == photoWidth && restored.height() == photoHeight,
+            "restored size \(restored.width())x\(restored.height())")
+    t.check(restored.toBytes() == bytes, "toBytes of the restored embedding differs")
+    for (name, prompt) in samePrompts() {
+        let s = try model.segment(embedding: restored, prompt: prompt)
+        t.check(same(s, reference[name]!), "\(name): restored embedding segments differently")
+    }
+}
+
+await test("explicit maskIndex 0...3 is honoured") { t in
+    for index in UInt32(0)...3 {
+        let prompt = SegmentPrompt(points: [PromptPoint(x: 100, y: 100)], maskIndex: index)
+        let s = try model.segment(embedding: embedding, prompt: prompt)
+        checkSegmentation(t, s, prompt, "maskIndex \(index)")
+    }
+}
+
+await test("model errors: FileNotFound, NotAModel, WrongModel") { t in
+    let missing = fixtures.appendingPathComponent("no-such-model.onnx").path
+    let garbageFile = fixtures.appendingPathComponent("garbage.onnx")
+    try Data("this is not an ONNX file\n".utf8).write(to: garbageFile)
+    let emptyFile = fixtures.appendingPathComponent("empty.onnx")
+    try Data().write(to: emptyFile)
+    let half = encoderBytes.prefix(encoderBytes.count / 2)
+    let garbage = Data(repeating: 0x67, count: 700)
+
+    expectError(t, "FileNotFound", "missing encoder file") {
+        try SegmentAnything.fromFiles(encoderPath: missing, decoderPath: decoderPath)
+    }
+    expectError(t, "FileNotFound", "missing decoder file") {
+        try SegmentAnything.fromFiles(encoderPath: encoderPath, decoderPath: missing)
+    }
+    expectError(t, "FileNotFound", "a folder as the encoder") {
+        try SegmentAnything.fromFiles(encoderPath: fixtures.path, decoderPath: decoderPath)
+    }
+    expectError(t, "NotAModel", "garbage encoder file") {
+        try SegmentAnything.fromFiles(encoderPath: garbageFile.path, decoderPath: decoderPath)
+    }
+    expectError(t, "NotAModel", "empty decoder file") {
+        try SegmentAnything.fromFiles(encoderPath: encoderPath, decoderPath: emptyFile.path)
+    }
+    expectError(t, "NotAModel", "empty encoder Data") {
+        try SegmentAnything.fromBytes(encoder: Data(), decoder: decoderBytes)
+    }
+    expectError(t, "NotAModel", "garbage encoder Data") {
+        try SegmentAnything.fromBytes(encoder: garbage, decoder: decoderBytes)
+    }
+    expectError(t, "NotAModel", "truncated encoder Data") {
+        try SegmentAnything.fromBytes(encoder: half, decoder: decoderBytes)
+    }
+    expectError(t, "NotAModel", "truncated decoder Data") {
+        try SegmentAnything.fromBytes(encoder: encoderBytes, decoder: decoderBytes.prefix(decoderBytes.count / 3))
+    }
+    expectError(t, "WrongModel", "swapped encoder and decoder files") {
+        try SegmentAnything.fromFiles(encoderPath: decoderPath, decoderPath: encoderPath)
+    }
+    expectError(t, "WrongModel", "swapped encoder and decoder Data") {
+        try SegmentAnything.fromBytes(encoder: decoderBytes, decoder: encoderBytes)
+    }
+    expectError(t, "WrongModel", "the encoder twice") {
+        try SegmentAnything.fromBytes(encoder: encoderBytes, decoder: encoderBytes)
+    }
+}
+
+await test("image errors: BadImage") { t in
+    let onePixel = try Data(contentsOf: fixture(manifest.one_pixel_png))
+    let w = photoWidth, h = photoHeight
+    expectError(t, "BadImage", "empty Data") { try model.encodeImage(data: Data()) }
+    expectError(t, "BadImage", "not an image") { try model.encodeImage(data: Data("not an image at all".utf8)) }
+    expectError(t, "BadImage", "1x1 PNG") { try model.encodeImage(data: onePixel) }
+    expectError(t, "BadImage", "truncated PNG") { try model.encodeImage(data: photoPNG.prefix(photoPNG.count / 2)) }
+    expectError(t, "BadImage", "buffer one byte short") {
+        try model.encodePixels(pixels: photoRGBA.dropLast(), width: w, height: h, rowStride: w * 4, format: .rgba8)
+    }
+    expectError(t, "BadImage", "empty buffer") {
+        try model.encodePixels(pixels: Data(), width: w, height: h, rowStride: w * 4, format: .rgba8)
+    }
+    expectError(t, "BadImage", "stride smaller than a row") {
+        try model.encodePixels(pixels: photoRGBA, width: w, height: h, rowStride: w * 4 - 1, format: .rgba8)
+    }
+    expectError(t, "BadImage", "RGB8 stride for RGBA8 rows") {
+        try model.encodePixels(pixels: photoRGBA, width: w, height: h, rowStride: w * 3, format: .rgba8)
+    }
+    expectError(t, "BadImage", "zero width") {
+        try model.encodePixels(pixels: photoRGBA, width: 0, height: h, rowStride: w * 4, format: .rgba8)
+    }
+    expectError(t, "BadImage", "1x1 pixels") {
+        try model.encodePixels(pixels: Data([1, 2, 3, 255]), width: 1, height: 1, rowStride: 4, format: .rgba8)
+    }
+    await expectErrorAsync(t, "BadImage", "async: not an image") {
+        try await model.encodeImageAsync(data: Data("nope".utf8))
+    }
+    await expectErrorAsync(t, "BadImage", "async: buffer one byte short") {
+        try await model.encodePixelsAsync(pixels: photoRGBA.dropLast(), width: w, height: h, rowStride: w * 4, format: .rgba8)
+    }
+}
+
+await test("prompt errors: BadPrompt") { t in
+    let w = Float(photoWidth), h = Float(photoHeight)
+    let cases: [(String, SegmentPrompt)] = [
+        ("no points and no box", SegmentPrompt()),
+        ("no points, no box, a mask index", SegmentPrompt(maskIndex: 0)),
+        ("NaN x", SegmentPrompt(points: [PromptPoint(x: .nan, y: 3)])),
+        ("infinite y", SegmentPrompt(points: [PromptPoint(x: 3, y: .infinity)])),
+        ("NaN in the box", SegmentPrompt(rect: PromptRect(x0: 1, y0: 1, x1: .nan, y1: 20))),
+        ("point right of the photo", SegmentPrompt(points: [PromptPoint(x: w + 580, y: 3)])),
+        ("point below the photo", SegmentPrompt(points: [PromptPoint(x: 3, y: h + 50)])),
+        ("negative point", SegmentPrompt(points: [PromptPoint(x: -5, y: 10)])),
+        ("box outside the photo", SegmentPrompt(rect: PromptRect(x0: w + 10, y0: h + 10, x1: w + 90, y1: h + 90))),
+        ("mask index 4", SegmentPrompt(points: [PromptPoint(x: 9, y: 3)], maskIndex: 4)),
+        ("mask index UInt32.max", SegmentPrompt(points: [PromptPoint(x: 9, y: 3)], maskIndex: .max)),
+    ]
+    for (label, prompt) in cases {
+        expectError(t, "BadPrompt", label) { try model.segment(embedding: embedding, prompt: prompt) }
+    }
+}
+
+await test("embedding errors: BadEmbedding") { t in
+    let good = embedding.toBytes()
+    func damaged(_ at: Int, _ value: UInt8) -> Data {
+        var d = good
+        d[d.startIndex + at] = value
+        return d
+    }
+    var nanValue = good
+    nanValue.replaceSubrange((nanValue.startIndex + 52 + 400)..<(nanValue.startIndex + 56 + 400), with: [0x00, 0x00, 0xC0, 0x7F])
+    var zeroWidth = good
+    zeroWidth.replaceSubrange((zeroWidth.startIndex + 12)..<(zeroWidth.startIndex + 16), with: [0, 0, 0, 0])
+    let cases: [(String, Data)] = [
+        ("empty", Data()),
+        ("three bytes", Data("xyz".utf8)),
+        ("7 bytes short", good.dropLast(7)),
+        ("one byte too many", good + Data([0])),
+        ("damaged magic", damaged(0, good[good.startIndex] ^ 0xFF)),
+        ("another format version", damaged(8, 99)),
+        ("zero photo width", zeroWidth),
+        ("a NaN value", nanValue),
+        ("a PNG", photoPNG),
+    ]
+    for (label, bytes) in cases {
+        expectError(t, "BadEmbedding", label) { try ImageEmbedding.fromBytes(bytes: bytes) }
+    }
+    // An embedding whose encoder fingerprint is another one's: it loads, the decoder refuses it.
+    let foreign = try ImageEmbedding.fromBytes(bytes: damaged(20, good[good.startIndex + 20] ^ 0x01))
+    expectError(t, "BadEmbedding", "embedding from another encoder") {
+        try model.segment(embedding: foreign, prompt: manifest.cases[0].prompt)
+    }
+}
+
+await test("async encode from a Task equals the sync encode") { t in
+    let want = embedding.toBytes()
+    let fromTask = try await Task { try await model.encodeImageAsync(data: photoPNG) }.value
+    t.check(fromTask.toBytes() == want, "encodeImageAsync in a Task differs from encodeImage")
+    let detached = try await Task.detached { try await model.encodeImageAsync(data: photoPNG) }.value
+    t.check(detached.toBytes() == want, "encodeImageAsync in a detached Task differs from encodeImage")
+    let direct = try await model.encodeImageAsync(data: photoPNG)
+    t.check(direct.toBytes() == want, "awaited encodeImageAsync differs from encodeImage")
+    let pixels = try await model.encodePixelsAsync(pixels: photoRGBA, width: photoWidth, height: photoHeight,
+                                                   rowStride: photoWidth * 4, format: .rgba8)
+    t.check(pixels.toBytes() == want, "encodePixelsAsync differs from encodeImage")
+    // Several at once.
+    let many = try await withThrowingTaskGroup(of: Data.self) { group in
+        for _ in 0..<4 {
+            group.addTask { try await model.encodeImageAsync(data: photoPNG).toBytes() }
+        }
+        var all: [Data] = []
+        for try await bytes in group { all.append(bytes) }
+        return all
+    }
+    t.check(many.count == 4 && many.allSatisfy { $0 == want }, "4 concurrent encodeImageAsync calls differ")
+}
+
+await test("cancelling an async encode returns promptly and leaves the model usable") { t in
+    let big = try Data(contentsOf: fixture(manifest.big_png))
+    // How long the whole call takes, for scale.
+    let fullStart = clock.now
+    let full = try await model.encodeImageAsync(data: big)
+    let fullMs = milliseconds(clock.now - fullStart)
+    t.check(full.width() == 4000 && full.height() == 3000, "big photo encoded as \(full.width())x\(full.height())")
+
+    let task = Task { try await model.encodeImageAsync(data: big) }
+    try await Task.sleep(nanoseconds: 30_000_000)  // the worker is busy decoding by now
+    let cancelStart = clock.now
+    task.cancel()
+    let outcome = await task.result
+    let latency = milliseconds(clock.now - cancelStart)
+    cancelLatencyMs = latency
+    let what: String
+    switch outcome {
+    case .success: what = "the task returned an embedding anyway"
+    case .failure(let error as EdgeSamError): what = "the task threw EdgeSamError.\(describe(error).name)"
+    case .failure(let error): what = "the task threw \(type(of: error))"
+    }
+    t.note(String(format: "cancel latency %.1f ms; an uncancelled encode of this photo takes %.1f ms; %@",
+                  latency, fullMs, what))
+    t.check(latency < 100, String(format: "cancelling took %.0f ms to return (full call: %.0f ms): the Task waited for the encode to finish", latency, fullMs))
+    if case .success = outcome {
+        t.check(false, "a cancelled call delivered its result (expected CancellationError or EdgeSamError.Cancelled)")
+    }
+
+    // The model stays usable, during and after the abandoned work.
+    let again = try model.encodeImage(data: photoPNG)
+    t.check(again.toBytes() == embedding.toBytes(), "encode after a cancelled call differs")
+    let name = manifest.cases[0].name
+    let s = try model.segment(embedding: again, prompt: manifest.cases[0].prompt)
+    t.check(same(s, reference[name]!), "segment after a cancelled call differs")
+}
+
+/// Eight prompts spread over the photo, some negative points, a box or two.
+func concurrencyPrompts() -> [SegmentPrompt] {
+    (0..<8).map { i in
+        let x = Float(20 + (37 * i) % 280), y = Float(15 + (23 * i) % 170)
+        var p = SegmentPrompt(points: [PromptPoint(x: x, y: y, positive: i % 3 != 2)])
+        if i % 4 == 3 {
+            p.rect = PromptRect(x0: x - 10, y0: y - 10, x1: min(x + 60, 319), y1: min(y + 25, 199))
+        }
+        return p
+    }
+}
+
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Int: [Segmentation]] = [:]
+    private var errors: [String] = []
+    func put(_ worker: Int, _ value: [Segmentation]) { lock.lock(); results[worker] = value; lock.unlock() }
+    func fail(_ message: String) { lock.lock(); errors.append(message); lock.unlock() }
+    var snapshot: ([Int: [Segmentation]], [String]) { lock.lock(); defer { lock.unlock() }; return (results, errors) }
+}
+
+await test("8 concurrent Tasks segmenting on one shared model equal the serial results") { t in
+    let prompts = concurrencyPrompts()
+    let serial = try prompts.map { try model.segment(embedding: embedding, prompt: $0) }
+    let shared: SegmentAnything = model
+    let emb: ImageEmbedding = embedding
+    let results = try await withThrowingTaskGroup(of: (Int, [Segmentation]).self) { group in
+        for worker in 0..<8 {
+            group.addTask {
+                // Each worker walks the prompts from a different start.
+                var out = [Segmentation?](repeating: nil, count: prompts.count)
+                for k in 0..<prompts.count {
+                    let i = (k + worker) % prompts.count
+                    out[i] = try shared.segment(embedding: emb, prompt: prompts[i])
+                }
+                return (worker, out.map { $0! })
+            }
+        }
+        var all: [Int: [Segmentation]] = [:]
+        for try await (worker, list) in group { all[worker] = list }
+        return all
+    }
+    t.check(results.count == 8, "\(results.count) tasks finished")
+    for (worker, list) in results.sorted(by: { $0.key < $1.key }) {
+        for (i, s) in list.enumerated() where !same(s, serial[i]) {
+            t.check(false, "task \(worker), prompt \(i): \(summary(s)) vs serial \(summary(serial[i]))")
+        }
+    }
+}
+
+await test("8 threads segmenting on one shared model equal the serial results") { t in
+    let prompts = concurrencyPrompts()
+    let serial = try prompts.map { try model.segment(embedding: embedding, prompt: $0) }
+    let shared: SegmentAnything = model
+    let emb: ImageEmbedding = embedding
+    let box = ResultBox()
+    let done = DispatchGroup()
+    for worker in 0..<8 {
+        done.enter()
+        let thread = Thread {
+            defer { done.leave() }
+            do {
+                box.put(worker, try prompts.map { try shared.segment(embedding: emb, prompt: $0) })
+            } catch {
+                box.fail("thread \(worker): \(error)")
+            }
+        }
+        thread.start()
+    }
+    done.wait()
+    let (results, errors) = box.snapshot
+    for e in errors { t.check(false, e) }
+    t.check(results.count == 8, "\(results.count) threads delivered results")
+    for (worker, list) in results.sorted(by: { $0.key < $1.key }) {
+        for (i, s) in list.enumerated() where !same(s, serial[i]) {
+            t.check(false, "thread \(worker), prompt \(i): \(summary(s)) vs serial \(summary(serial[i]))")
+        }
+    }
+}
+
+await test("errors read well in Swift") { t in
+    do {
+        _ = try model.segment(embedding: embedding, prompt: SegmentPrompt())
+        t.check(false, "no error")
+    } catch let error as EdgeSamError {
+        t.note("String(describing:) = \(String(describing: error))")
+        t.note("localizedDescription = \(error.localizedDescription)")
+        t.check(!error.localizedDescription.isEmpty, "empty localizedDescription")
+    }
+}
+
+await test("initLogging twice") { t in
+    initLogging(level: .debug)
+    initLogging(level: .warn)
+    initLogging(level: .off)
+    // Still works after re-initialising.
+    _ = try model.segment(embedding: embedding, prompt: manifest.cases[0].prompt)
+}
+
+if let latency = cancelLatencyMs {
+    say(String(format: "cancellation latency: %.1f ms", latency))
+}
+say("\(passed) passed, \(failed) failed")
+exit(failed == 0 ? 0 : 1)
