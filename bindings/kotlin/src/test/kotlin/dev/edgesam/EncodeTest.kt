@@ -1,0 +1,57 @@
+package dev.edgesam
+
+import dev.edgesam.Fixtures.assertSameSegmentation
+import org.junit.jupiter.api.Assertions.assertArrayEquals
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Test
+
+/** 2. A PNG and the same photo as padded RGBA pixels encode to the same embedding. */
+class EncodeTest {
+    @Test
+    fun `png bytes and padded rgba pixels give identical segmentations`() {
+        val model = Fixtures.model
+        val fromPng = model.encodeImage(Fixtures.photoPng)
+        val stride = Fixtures.WIDTH * 4 + 12 // three pixels of padding per row
+        val pixels = Fixtures.rgba(Fixtures.photo, stride)
+        val fromPixels = model.encodePixels(
+            pixels, Fixtures.WIDTH.toUInt(), Fixtures.HEIGHT.toUInt(), stride.toUInt(), PixelFormat.RGBA8,
+        )
+        assertEquals(fromPng.width(), fromPixels.width())
+        assertEquals(fromPng.height(), fromPixels.height())
+        // Same pixels in, same tensor out.
+        assertArrayEquals(fromPng.toBytes(), fromPixels.toBytes(), "embeddings differ")
+        for ((i, prompt) in Fixtures.prompts.withIndex()) {
+            assertSameSegmentation(model.segment(fromPng, prompt), model.segment(fromPixels, prompt), "prompt $i")
+        }
+    }
+
+    @Test
+    fun `a buffer whose last row has no padding is accepted`() {
+        // Android bitmaps and some CGImages end without the last row's padding.
+        val stride = Fixtures.WIDTH * 4 + 8
+        val full = Fixtures.rgba(Fixtures.photo, stride)
+        val short = full.copyOf(full.size - 8)
+        val emb = Fixtures.model.encodePixels(
+            short, Fixtures.WIDTH.toUInt(), Fixtures.HEIGHT.toUInt(), stride.toUInt(), PixelFormat.RGBA8,
+        )
+        assertArrayEquals(Fixtures.embedding.toBytes(), emb.toBytes())
+    }
+
+    @Test
+    fun `bgra and rgb layouts decode to the same photo`() {
+        val w = Fixtures.WIDTH
+        val h = Fixtures.HEIGHT
+        val rgba = Fixtures.rgba(Fixtures.photo, w * 4)
+        val bgra = ByteArray(rgba.size)
+        val rgb = ByteArray(w * h * 3)
+        for (i in 0 until w * h) {
+            bgra[i * 4] = rgba[i * 4 + 2]; bgra[i * 4 + 1] = rgba[i * 4 + 1]
+            bgra[i * 4 + 2] = rgba[i * 4]; bgra[i * 4 + 3] = rgba[i * 4 + 3]
+            rgb[i * 3] = rgba[i * 4]; rgb[i * 3 + 1] = rgba[i * 4 + 1]; rgb[i * 3 + 2] = rgba[i * 4 + 2]
+        }
+        val expected = Fixtures.embedding.toBytes()
+        val model = Fixtures.model
+        assertArrayEquals(expected, model.encodePixels(bgra, w.toUInt(), h.toUInt(), (w * 4).toUInt(), PixelFormat.BGRA8).toBytes())
+        assertArrayEquals(expected, model.encodePixels(rgb, w.toUInt(), h.toUInt(), (w * 3).toUInt(), PixelFormat.RGB8).toBytes())
+    }
+}

@@ -1,0 +1,33 @@
+package dev.edgesam
+
+import dev.edgesam.Fixtures.assertConsistent
+import dev.edgesam.Fixtures.assertSameSegmentation
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Test
+
+/** 1. The tiny stand-in pair loads from files and from bytes, and both give the same answers. */
+class LoadingTest {
+    @Test
+    fun `loads from files`() {
+        SegmentAnything.fromFiles(Fixtures.encoderFile.path, Fixtures.decoderFile.path, threads = 1u).use { model ->
+            model.encodeImage(Fixtures.photoPng).use { emb ->
+                assertEquals(Fixtures.WIDTH.toUInt(), emb.width())
+                assertEquals(Fixtures.HEIGHT.toUInt(), emb.height())
+                assertConsistent(model.segment(emb, Fixtures.prompts[0]))
+            }
+        }
+    }
+
+    @Test
+    fun `loads from bytes and matches the files`() {
+        val fromBytes = SegmentAnything.fromBytes(Fixtures.encoderFile.readBytes(), Fixtures.decoderFile.readBytes())
+        fromBytes.use { model ->
+            val emb = model.encodeImage(Fixtures.photoPng)
+            for ((i, prompt) in Fixtures.prompts.withIndex()) {
+                val expected = Fixtures.model.segment(Fixtures.embedding, prompt)
+                assertSameSegmentation(expected, model.segment(emb, prompt), "prompt $i")
+            }
+            emb.close()
+        }
+    }
+}
