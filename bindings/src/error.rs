@@ -2,32 +2,33 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// What went wrong, in cases an app can act on. Each carries a human-readable `reason`.
+/// What went wrong, in cases an app can act on. Each carries a human-readable `reason`, the
+/// whole message (it already names the category, e.g. "bad image: ...").
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum EdgeSamError {
     /// A model file does not exist or cannot be read.
-    #[error("file not found or unreadable: {reason}")]
+    #[error("{reason}")]
     FileNotFound { reason: String },
     /// The bytes are not an ONNX model (empty, truncated, another format).
-    #[error("not a model: {reason}")]
+    #[error("{reason}")]
     NotAModel { reason: String },
     /// A model, but not the EdgeSAM encoder or decoder expected (swapped files, another network).
-    #[error("wrong model: {reason}")]
+    #[error("{reason}")]
     WrongModel { reason: String },
     /// The image cannot be decoded, has an unsupported size, or the pixel buffer does not fit.
-    #[error("bad image: {reason}")]
+    #[error("{reason}")]
     BadImage { reason: String },
     /// The prompt is empty, non-finite, outside the photo, or asks for a mask index beyond 3.
-    #[error("bad prompt: {reason}")]
+    #[error("{reason}")]
     BadPrompt { reason: String },
     /// Embedding bytes that are damaged, or an embedding made by another encoder.
-    #[error("bad embedding: {reason}")]
+    #[error("{reason}")]
     BadEmbedding { reason: String },
     /// The call was cancelled before it finished.
-    #[error("cancelled")]
+    #[error("the call was cancelled")]
     Cancelled,
     /// A failure inside the library (including a caught panic): please report it.
-    #[error("internal error: {reason}")]
+    #[error("{reason}")]
     Internal { reason: String },
 }
 
@@ -61,7 +62,7 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, EdgeSamError>) -> Result<
             .unwrap_or_else(|| "unknown panic".into());
         log::error!("caught a panic: {what}");
         Err(EdgeSamError::Internal {
-            reason: format!("panic: {what}"),
+            reason: format!("internal error (panic): {what}"),
         })
     })
 }

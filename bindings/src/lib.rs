@@ -10,6 +10,7 @@ mod logging;
 mod model;
 mod types;
 
+pub use background::CancellationToken;
 pub use error::EdgeSamError;
 pub use logging::{init_logging, LogLevel};
 pub use model::{ImageEmbedding, SegmentAnything};

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::background::run_in_background;
+use crate::background::{run_in_background, CancellationToken};
 use crate::error::{guarded, EdgeSamError};
 use crate::types::{PixelFormat, SegmentPrompt, Segmentation};
 
@@ -18,11 +18,11 @@ pub struct ImageEmbedding {
     inner: edgesam::Embedding,
 }
 
-/// `threads == 0` means one per CPU core.
-fn options(threads: u32) -> edgesam::Options {
-    let threads = match threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n as usize,
+/// `threads <= 0` means one per CPU core.
+fn options(threads: i32) -> edgesam::Options {
+    let threads = match usize::try_from(threads) {
+        Ok(n) if n > 0 => n,
+        _ => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     edgesam::Options {
         threads,
@@ -35,9 +35,9 @@ enum ImageSource {
     Encoded(Vec<u8>),
     Pixels {
         pixels: Vec<u8>,
-        width: u32,
-        height: u32,
-        row_stride: u32,
+        width: i32,
+        height: i32,
+        row_stride: i32,
         format: PixelFormat,
     },
 }
@@ -52,13 +52,20 @@ impl ImageSource {
                 height,
                 row_stride,
                 format,
-            } => edgesam::from_raw_pixels(
-                pixels,
-                *width,
-                *height,
-                *row_stride as usize,
-                (*format).into(),
-            )?,
+            } => {
+                let non_negative = |v: i32, what: &str| {
+                    u32::try_from(v).map_err(|_| EdgeSamError::BadImage {
+                        reason: format!("bad image: {what} {v} is negative"),
+                    })
+                };
+                edgesam::from_raw_pixels(
+                    pixels,
+                    non_negative(*width, "width")?,
+                    non_negative(*height, "height")?,
+                    non_negative(*row_stride, "row stride")? as usize,
+                    (*format).into(),
+                )?
+            }
         })
     }
 }
@@ -77,24 +84,37 @@ fn encode(
     Ok(Arc::new(ImageEmbedding { inner }))
 }
 
+fn segment(
+    model: &edgesam::EdgeSam,
+    embedding: &ImageEmbedding,
+    prompt: SegmentPrompt,
+) -> Result<Segmentation, EdgeSamError> {
+    let (prompt, mask_index) = prompt.to_core();
+    Ok(model.predict(&embedding.inner, &prompt, mask_index)?.into())
+}
+
 impl SegmentAnything {
     async fn encode_in_background(
         &self,
         source: ImageSource,
+        cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
         let model = self.model.clone();
-        run_in_background(move |flag| encode(&model, &source, || flag.is_cancelled())).await
+        run_in_background(cancellation, move |token| {
+            encode(&model, &source, || token.is_cancelled())
+        })
+        .await
     }
 }
 
 #[uniffi::export]
 impl SegmentAnything {
-    /// Loads the encoder and decoder ONNX files. `threads` 0 uses one per CPU core.
+    /// Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core.
     #[uniffi::constructor(default(threads = 0))]
     pub fn from_files(
         encoder_path: String,
         decoder_path: String,
-        threads: u32,
+        threads: i32,
     ) -> Result<Arc<Self>, EdgeSamError> {
         guarded(|| {
             let model = edgesam::EdgeSam::from_files(encoder_path, decoder_path, options(threads))?;
@@ -109,7 +129,7 @@ impl SegmentAnything {
     pub fn from_bytes(
         encoder: Vec<u8>,
         decoder: Vec<u8>,
-        threads: u32,
+        threads: i32,
     ) -> Result<Arc<Self>, EdgeSamError> {
         guarded(|| {
             let model = edgesam::EdgeSam::from_bytes(&encoder, &decoder, options(threads))?;
@@ -130,9 +150,9 @@ impl SegmentAnything {
     pub fn encode_pixels(
         &self,
         pixels: Vec<u8>,
-        width: u32,
-        height: u32,
-        row_stride: u32,
+        width: i32,
+        height: i32,
+        row_stride: i32,
         format: PixelFormat,
     ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
         let source = ImageSource::Pixels {
@@ -145,47 +165,62 @@ impl SegmentAnything {
         guarded(|| encode(&self.model, &source, || false))
     }
 
-    /// `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. Cancelling the
-    /// calling task returns at once with no result.
+    /// `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. It returns
+    /// `Cancelled` at once when `cancellation` is cancelled; cancelling the Kotlin coroutine does
+    /// the same by itself (in Swift, use the `encode(imageData:)` convenience, which wires the
+    /// Task's cancellation to a token).
+    #[uniffi::method(default(cancellation = None))]
     pub async fn encode_image_async(
         &self,
         data: Vec<u8>,
+        cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
-        self.encode_in_background(ImageSource::Encoded(data)).await
+        self.encode_in_background(ImageSource::Encoded(data), cancellation)
+            .await
     }
 
-    /// `encodePixels` on a worker thread: `async` in Swift, `suspend` in Kotlin.
+    /// `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
+    #[uniffi::method(default(cancellation = None))]
     pub async fn encode_pixels_async(
         &self,
         pixels: Vec<u8>,
-        width: u32,
-        height: u32,
-        row_stride: u32,
+        width: i32,
+        height: i32,
+        row_stride: i32,
         format: PixelFormat,
+        cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
-        self.encode_in_background(ImageSource::Pixels {
+        let source = ImageSource::Pixels {
             pixels,
             width,
             height,
             row_stride,
             format,
-        })
-        .await
+        };
+        self.encode_in_background(source, cancellation).await
     }
 
-    /// The mask for a prompt on an encoded photo: milliseconds, fine to call per tap.
+    /// The mask for a prompt on an encoded photo. Tens of milliseconds: cheap enough per tap, but
+    /// off the UI thread is still best (`segmentAsync`).
     pub fn segment(
         &self,
         embedding: Arc<ImageEmbedding>,
         prompt: SegmentPrompt,
     ) -> Result<Segmentation, EdgeSamError> {
-        guarded(|| {
-            let (prompt, mask_index) = prompt.to_core();
-            Ok(self
-                .model
-                .predict(&embedding.inner, &prompt, mask_index)?
-                .into())
-        })
+        guarded(|| segment(&self.model, &embedding, prompt))
+    }
+}
+
+#[uniffi::export]
+impl SegmentAnything {
+    /// `segment` on a worker thread: `async` in Swift, `suspend` in Kotlin.
+    pub async fn segment_async(
+        &self,
+        embedding: Arc<ImageEmbedding>,
+        prompt: SegmentPrompt,
+    ) -> Result<Segmentation, EdgeSamError> {
+        let model = self.model.clone();
+        run_in_background(None, move |_| segment(&model, &embedding, prompt)).await
     }
 }
 
@@ -207,12 +242,12 @@ impl ImageEmbedding {
     }
 
     /// The photo's width in pixels, after EXIF orientation.
-    pub fn width(&self) -> u32 {
-        self.inner.image_size().0
+    pub fn width(&self) -> i32 {
+        self.inner.image_size().0 as i32
     }
 
     /// The photo's height in pixels, after EXIF orientation.
-    pub fn height(&self) -> u32 {
-        self.inner.image_size().1
+    pub fn height(&self) -> i32 {
+        self.inner.image_size().1 as i32
     }
 }

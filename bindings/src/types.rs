@@ -48,7 +48,7 @@ pub struct SegmentPrompt {
     #[uniffi(default)]
     pub rect: Option<PromptRect>,
     #[uniffi(default)]
-    pub mask_index: Option<u32>,
+    pub mask_index: Option<i32>,
 }
 
 impl SegmentPrompt {
@@ -74,7 +74,9 @@ impl SegmentPrompt {
         });
         (
             edgesam::Prompt { points, bbox },
-            self.mask_index.map(|i| i as usize),
+            // A negative index is out of range like 4 is: map it past the end.
+            self.mask_index
+                .map(|i| usize::try_from(i).unwrap_or(usize::MAX)),
         )
     }
 }
@@ -82,18 +84,18 @@ impl SegmentPrompt {
 /// A rectangle of pixels: origin at the top-left, sizes in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct MaskRect {
-    pub x: u32,
-    pub y: u32,
-    pub width: u32,
-    pub height: u32,
+    pub x: i32,
+    pub y: i32,
+    pub width: i32,
+    pub height: i32,
 }
 
 /// The answer to one tap.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Segmentation {
     /// The mask's size: the photo's, after EXIF orientation.
-    pub width: u32,
-    pub height: u32,
+    pub width: i32,
+    pub height: i32,
     /// One byte per pixel, row after row: 255 inside the object, 0 outside.
     pub mask: Vec<u8>,
     /// Score of the chosen candidate.
@@ -101,28 +103,29 @@ pub struct Segmentation {
     /// Scores of the four candidates.
     pub scores: Vec<f32>,
     /// Which candidate `mask` is (0...3).
-    pub mask_index: u32,
+    pub mask_index: i32,
     /// The rectangle enclosing the mask; absent when the mask is empty.
     pub bounding_box: Option<MaskRect>,
     /// Pixels inside the mask.
-    pub area: u64,
+    pub area: i64,
 }
 
 impl From<edgesam::Prediction> for Segmentation {
     fn from(p: edgesam::Prediction) -> Self {
+        // Photo sides are far below i32::MAX (image_input::MAX_IMAGE_PIXELS), so these fit.
         let bounding_box = p.mask.bounding_box().map(|b| MaskRect {
-            x: b.x,
-            y: b.y,
-            width: b.width,
-            height: b.height,
+            x: b.x as i32,
+            y: b.y as i32,
+            width: b.width as i32,
+            height: b.height as i32,
         });
         Segmentation {
-            width: p.mask.width,
-            height: p.mask.height,
+            width: p.mask.width as i32,
+            height: p.mask.height as i32,
             score: p.score(),
             scores: p.scores.to_vec(),
-            mask_index: p.mask_index as u32,
-            area: p.mask.area(),
+            mask_index: p.mask_index as i32,
+            area: p.mask.area() as i64,
             bounding_box,
             mask: p.mask.data,
         }

@@ -511,6 +511,9 @@ impl Decoder {
             role,
             detail: format!("`scores` has {} values, 4 expected", scores.len()),
         })?;
+        // The official graph's stability score of a candidate with no logit above -1 is 0/0.
+        // NaN would win numpy's argmax and breaks equality and JSON: an empty mask scores 0.
+        let scores = scores.map(|s| if s.is_nan() { 0.0 } else { s });
         if masks.len() != CANDIDATES * LOW_RES_SIDE * LOW_RES_SIDE {
             return Err(Error::Inference {
                 role,

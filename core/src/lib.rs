@@ -95,7 +95,8 @@ impl Mask {
 #[derive(Debug, Clone)]
 pub struct Prediction {
     /// The four candidates' scores: stability scores with the official decoder file, IoU
-    /// predictions with a plain export.
+    /// predictions with a plain export. A candidate with no logit above -1, whose stability
+    /// score the graph computes as 0/0, scores 0.
     pub scores: [f32; CANDIDATES],
     /// The four candidates' 256x256 logits, candidate after candidate, row-major.
     pub low_res_logits: Vec<f32>,

@@ -178,7 +178,10 @@ def choose_mask_index(scores, has_points: bool, has_box: bool, requested: Option
         return requested
     if has_box and not has_points:
         return 0
-    return int(np.argmax(np.asarray(scores, dtype=np.float32).reshape(-1)[:4]))
+    # The graph scores a candidate with no logit above -1 as 0/0 = NaN, which np.argmax would pick:
+    # the official demo then shows an empty mask. edgesam (and so this reference) scores it 0.
+    scores = np.nan_to_num(np.asarray(scores, dtype=np.float32).reshape(-1)[:4], nan=0.0)
+    return int(np.argmax(scores))
 
 
 def postprocess_logits(low_res: np.ndarray, h: int, w: int) -> np.ndarray:

@@ -527,27 +527,35 @@ def _uniffi_check_contract_api_version(lib):
 def _uniffi_check_api_checksums(lib):
     if lib.uniffi_edgesam_ffi_checksum_func_init_logging() != 30979:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_method_imageembedding_height() != 8535:
+    if lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel() != 28670:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled() != 61267:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new() != 27615:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_imageembedding_height() != 1940:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_imageembedding_to_bytes() != 28267:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_method_imageembedding_width() != 56746:
+    if lib.uniffi_edgesam_ffi_checksum_method_imageembedding_width() != 29941:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_constructor_imageembedding_from_bytes() != 2776:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image() != 63880:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image_async() != 62833:
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image_async() != 25088:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels() != 6730:
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels() != 57318:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async() != 7529:
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async() != 359:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment() != 42610:
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment() != 29082:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() != 46098:
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment_async() != 54418:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() != 28270:
+    if lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() != 42942:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() != 3327:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
 
 # A ctypes library to expose the extern-C FFI definitions.
@@ -581,6 +589,15 @@ _UniffiLib.ffi_edgesam_ffi_uniffi_contract_version.restype = ctypes.c_uint32
 _UniffiLib.uniffi_edgesam_ffi_checksum_func_init_logging.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_func_init_logging.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new.restype = ctypes.c_uint16
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_imageembedding_height.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_imageembedding_height.restype = ctypes.c_uint16
@@ -608,6 +625,9 @@ _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_asyn
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment_async.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment_async.restype = ctypes.c_uint16
 _UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes.restype = ctypes.c_uint16
@@ -619,11 +639,25 @@ _UniffiLib.uniffi_edgesam_ffi_fn_func_init_logging.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_func_init_logging.restype = None
+_UniffiLib.uniffi_edgesam_ffi_fn_method_cancellationtoken_cancel.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_cancellationtoken_cancel.restype = None
+_UniffiLib.uniffi_edgesam_ffi_fn_method_cancellationtoken_is_cancelled.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_cancellationtoken_is_cancelled.restype = ctypes.c_int8
+_UniffiLib.uniffi_edgesam_ffi_fn_constructor_cancellationtoken_new.argtypes = (
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_constructor_cancellationtoken_new.restype = ctypes.c_uint64
 _UniffiLib.uniffi_edgesam_ffi_fn_method_imageembedding_height.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
-_UniffiLib.uniffi_edgesam_ffi_fn_method_imageembedding_height.restype = ctypes.c_uint32
+_UniffiLib.uniffi_edgesam_ffi_fn_method_imageembedding_height.restype = ctypes.c_int32
 _UniffiLib.uniffi_edgesam_ffi_fn_method_imageembedding_to_bytes.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -633,7 +667,7 @@ _UniffiLib.uniffi_edgesam_ffi_fn_method_imageembedding_width.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
-_UniffiLib.uniffi_edgesam_ffi_fn_method_imageembedding_width.restype = ctypes.c_uint32
+_UniffiLib.uniffi_edgesam_ffi_fn_method_imageembedding_width.restype = ctypes.c_int32
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_imageembedding_from_bytes.argtypes = (
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -648,14 +682,15 @@ _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_image.restype = c
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
+    _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async.restype = ctypes.c_uint64
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
-    ctypes.c_uint32,
-    ctypes.c_uint32,
-    ctypes.c_uint32,
+    ctypes.c_int32,
+    ctypes.c_int32,
+    ctypes.c_int32,
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -663,9 +698,10 @@ _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels.restype = 
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
-    ctypes.c_uint32,
-    ctypes.c_uint32,
-    ctypes.c_uint32,
+    ctypes.c_int32,
+    ctypes.c_int32,
+    ctypes.c_int32,
+    _UniffiRustBuffer,
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async.restype = ctypes.c_uint64
@@ -676,20 +712,36 @@ _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_segment.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_segment.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_segment_async.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_segment_async.restype = ctypes.c_uint64
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes.argtypes = (
     _UniffiRustBuffer,
     _UniffiRustBuffer,
-    ctypes.c_uint32,
+    ctypes.c_int32,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes.restype = ctypes.c_uint64
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files.argtypes = (
     _UniffiRustBuffer,
     _UniffiRustBuffer,
-    ctypes.c_uint32,
+    ctypes.c_int32,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_clone_cancellationtoken.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_clone_cancellationtoken.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_free_cancellationtoken.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_free_cancellationtoken.restype = None
 _UniffiLib.uniffi_edgesam_ffi_fn_clone_imageembedding.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1011,18 +1063,18 @@ async def _uniffi_rust_call_async(rust_future, ffi_poll, ffi_complete, ffi_free,
 # Public interface members begin here.
 
 
-class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
-    CLASS_NAME = "u32"
-    VALUE_MIN = 0
-    VALUE_MAX = 2**32
+class _UniffiFfiConverterInt32(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "i32"
+    VALUE_MIN = -2**31
+    VALUE_MAX = 2**31
 
     @staticmethod
     def read(buf):
-        return buf.read_u32()
+        return buf.read_i32()
 
     @staticmethod
     def write(value, buf):
-        buf.write_u32(value)
+        buf.write_i32(value)
 
 @dataclass
 class MaskRect:
@@ -1055,25 +1107,25 @@ class _UniffiFfiConverterTypeMaskRect(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
         return MaskRect(
-            x=_UniffiFfiConverterUInt32.read(buf),
-            y=_UniffiFfiConverterUInt32.read(buf),
-            width=_UniffiFfiConverterUInt32.read(buf),
-            height=_UniffiFfiConverterUInt32.read(buf),
+            x=_UniffiFfiConverterInt32.read(buf),
+            y=_UniffiFfiConverterInt32.read(buf),
+            width=_UniffiFfiConverterInt32.read(buf),
+            height=_UniffiFfiConverterInt32.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
-        _UniffiFfiConverterUInt32.check_lower(value.x)
-        _UniffiFfiConverterUInt32.check_lower(value.y)
-        _UniffiFfiConverterUInt32.check_lower(value.width)
-        _UniffiFfiConverterUInt32.check_lower(value.height)
+        _UniffiFfiConverterInt32.check_lower(value.x)
+        _UniffiFfiConverterInt32.check_lower(value.y)
+        _UniffiFfiConverterInt32.check_lower(value.width)
+        _UniffiFfiConverterInt32.check_lower(value.height)
 
     @staticmethod
     def write(value, buf):
-        _UniffiFfiConverterUInt32.write(value.x, buf)
-        _UniffiFfiConverterUInt32.write(value.y, buf)
-        _UniffiFfiConverterUInt32.write(value.width, buf)
-        _UniffiFfiConverterUInt32.write(value.height, buf)
+        _UniffiFfiConverterInt32.write(value.x, buf)
+        _UniffiFfiConverterInt32.write(value.y, buf)
+        _UniffiFfiConverterInt32.write(value.width, buf)
+        _UniffiFfiConverterInt32.write(value.height, buf)
 
 class _UniffiFfiConverterFloat32(_UniffiConverterPrimitiveFloat):
     @staticmethod
@@ -1250,11 +1302,11 @@ class _UniffiFfiConverterOptionalTypePromptRect(_UniffiConverterRustBuffer):
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
-class _UniffiFfiConverterOptionalUInt32(_UniffiConverterRustBuffer):
+class _UniffiFfiConverterOptionalInt32(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         if value is not None:
-            _UniffiFfiConverterUInt32.check_lower(value)
+            _UniffiFfiConverterInt32.check_lower(value)
 
     @classmethod
     def write(cls, value, buf):
@@ -1263,7 +1315,7 @@ class _UniffiFfiConverterOptionalUInt32(_UniffiConverterRustBuffer):
             return
 
         buf.write_u8(1)
-        _UniffiFfiConverterUInt32.write(value, buf)
+        _UniffiFfiConverterInt32.write(value, buf)
 
     @classmethod
     def read(cls, buf):
@@ -1271,7 +1323,7 @@ class _UniffiFfiConverterOptionalUInt32(_UniffiConverterRustBuffer):
         if flag == 0:
             return None
         elif flag == 1:
-            return _UniffiFfiConverterUInt32.read(buf)
+            return _UniffiFfiConverterInt32.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
@@ -1308,20 +1360,20 @@ class _UniffiFfiConverterTypeSegmentPrompt(_UniffiConverterRustBuffer):
         return SegmentPrompt(
             points=_UniffiFfiConverterSequenceTypePromptPoint.read(buf),
             rect=_UniffiFfiConverterOptionalTypePromptRect.read(buf),
-            mask_index=_UniffiFfiConverterOptionalUInt32.read(buf),
+            mask_index=_UniffiFfiConverterOptionalInt32.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
         _UniffiFfiConverterSequenceTypePromptPoint.check_lower(value.points)
         _UniffiFfiConverterOptionalTypePromptRect.check_lower(value.rect)
-        _UniffiFfiConverterOptionalUInt32.check_lower(value.mask_index)
+        _UniffiFfiConverterOptionalInt32.check_lower(value.mask_index)
 
     @staticmethod
     def write(value, buf):
         _UniffiFfiConverterSequenceTypePromptPoint.write(value.points, buf)
         _UniffiFfiConverterOptionalTypePromptRect.write(value.rect, buf)
-        _UniffiFfiConverterOptionalUInt32.write(value.mask_index, buf)
+        _UniffiFfiConverterOptionalInt32.write(value.mask_index, buf)
 
 class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
     @staticmethod
@@ -1391,18 +1443,18 @@ class _UniffiFfiConverterOptionalTypeMaskRect(_UniffiConverterRustBuffer):
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
-class _UniffiFfiConverterUInt64(_UniffiConverterPrimitiveInt):
-    CLASS_NAME = "u64"
-    VALUE_MIN = 0
-    VALUE_MAX = 2**64
+class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "i64"
+    VALUE_MIN = -2**63
+    VALUE_MAX = 2**63
 
     @staticmethod
     def read(buf):
-        return buf.read_u64()
+        return buf.read_i64()
 
     @staticmethod
     def write(value, buf):
-        buf.write_u64(value)
+        buf.write_i64(value)
 
 @dataclass
 class Segmentation:
@@ -1447,37 +1499,37 @@ class _UniffiFfiConverterTypeSegmentation(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
         return Segmentation(
-            width=_UniffiFfiConverterUInt32.read(buf),
-            height=_UniffiFfiConverterUInt32.read(buf),
+            width=_UniffiFfiConverterInt32.read(buf),
+            height=_UniffiFfiConverterInt32.read(buf),
             mask=_UniffiFfiConverterBytes.read(buf),
             score=_UniffiFfiConverterFloat32.read(buf),
             scores=_UniffiFfiConverterSequenceFloat32.read(buf),
-            mask_index=_UniffiFfiConverterUInt32.read(buf),
+            mask_index=_UniffiFfiConverterInt32.read(buf),
             bounding_box=_UniffiFfiConverterOptionalTypeMaskRect.read(buf),
-            area=_UniffiFfiConverterUInt64.read(buf),
+            area=_UniffiFfiConverterInt64.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
-        _UniffiFfiConverterUInt32.check_lower(value.width)
-        _UniffiFfiConverterUInt32.check_lower(value.height)
+        _UniffiFfiConverterInt32.check_lower(value.width)
+        _UniffiFfiConverterInt32.check_lower(value.height)
         _UniffiFfiConverterBytes.check_lower(value.mask)
         _UniffiFfiConverterFloat32.check_lower(value.score)
         _UniffiFfiConverterSequenceFloat32.check_lower(value.scores)
-        _UniffiFfiConverterUInt32.check_lower(value.mask_index)
+        _UniffiFfiConverterInt32.check_lower(value.mask_index)
         _UniffiFfiConverterOptionalTypeMaskRect.check_lower(value.bounding_box)
-        _UniffiFfiConverterUInt64.check_lower(value.area)
+        _UniffiFfiConverterInt64.check_lower(value.area)
 
     @staticmethod
     def write(value, buf):
-        _UniffiFfiConverterUInt32.write(value.width, buf)
-        _UniffiFfiConverterUInt32.write(value.height, buf)
+        _UniffiFfiConverterInt32.write(value.width, buf)
+        _UniffiFfiConverterInt32.write(value.height, buf)
         _UniffiFfiConverterBytes.write(value.mask, buf)
         _UniffiFfiConverterFloat32.write(value.score, buf)
         _UniffiFfiConverterSequenceFloat32.write(value.scores, buf)
-        _UniffiFfiConverterUInt32.write(value.mask_index, buf)
+        _UniffiFfiConverterInt32.write(value.mask_index, buf)
         _UniffiFfiConverterOptionalTypeMaskRect.write(value.bounding_box, buf)
-        _UniffiFfiConverterUInt64.write(value.area, buf)
+        _UniffiFfiConverterInt64.write(value.area, buf)
 
 class _UniffiFfiConverterString:
     @staticmethod
@@ -1521,7 +1573,8 @@ class _UniffiFfiConverterString:
 # namespace.
 class EdgeSamError(Exception):
     """
-    What went wrong, in cases an app can act on. Each carries a human-readable `reason`.
+    What went wrong, in cases an app can act on. Each carries a human-readable `reason`, the
+    whole message (it already names the category, e.g. "bad image: ...").
 """
     pass
 
@@ -1529,7 +1582,8 @@ _UniffiTempEdgeSamError = EdgeSamError
 
 class EdgeSamError:  # type: ignore
     """
-    What went wrong, in cases an app can act on. Each carries a human-readable `reason`.
+    What went wrong, in cases an app can act on. Each carries a human-readable `reason`, the
+    whole message (it already names the category, e.g. "bad image: ...").
 """
     
     class FileNotFound(_UniffiTempEdgeSamError):
@@ -1871,6 +1925,118 @@ class _UniffiFfiConverterTypePixelFormat(_UniffiConverterRustBuffer):
 
 
 
+class CancellationTokenProtocol(typing.Protocol):
+    """
+    Cancels an async call from the outside. Kotlin cancels a `suspend` call by itself; Swift's
+    generated code does not tell Rust when a `Task` is cancelled, so the Swift conveniences
+    create a token and call `cancel()` from the task's cancellation handler.
+"""
+    
+    def cancel(self, ) -> None:
+        """
+        Makes every call using this token return `Cancelled` now; work already running on a
+        worker stops at its next step and its result is discarded.
+"""
+        raise NotImplementedError
+    def is_cancelled(self, ) -> bool:
+        raise NotImplementedError
+
+class CancellationToken(CancellationTokenProtocol):
+    """
+    Cancels an async call from the outside. Kotlin cancels a `suspend` call by itself; Swift's
+    generated code does not tell Rust when a `Task` is cancelled, so the Swift conveniences
+    create a token and call `cancel()` from the task's cancellation handler.
+"""
+    
+    _handle: ctypes.c_uint64
+    def __init__(self, ):
+        _uniffi_lowered_args = (
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeCancellationToken.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_constructor_cancellationtoken_new,
+            *_uniffi_lowered_args,
+        )
+        self._handle = _uniffi_ffi_result
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_edgesam_ffi_fn_free_cancellationtoken, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_edgesam_ffi_fn_clone_cancellationtoken, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def cancel(self, ) -> None:
+        """
+        Makes every call using this token return `Cancelled` now; work already running on a
+        worker stops at its next step and its result is discarded.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_cancellationtoken_cancel,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def is_cancelled(self, ) -> bool:
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_cancellationtoken_is_cancelled,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeCancellationToken:
+    @staticmethod
+    def lift(value: int) -> CancellationToken:
+        return CancellationToken._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: CancellationToken):
+        if not isinstance(value, CancellationToken):
+            raise TypeError("Expected CancellationToken instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: CancellationToken) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> CancellationToken:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: CancellationToken, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
 class ImageEmbeddingProtocol(typing.Protocol):
     """
     The encoded photo an app keeps per picture; write it out with `toBytes` to cache it.
@@ -1944,7 +2110,7 @@ class ImageEmbedding(ImageEmbeddingProtocol):
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
         )
-        _uniffi_lift_return = _UniffiFfiConverterUInt32.lift
+        _uniffi_lift_return = _UniffiFfiConverterInt32.lift
         _uniffi_error_converter = None
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
@@ -1974,7 +2140,7 @@ class ImageEmbedding(ImageEmbeddingProtocol):
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
         )
-        _uniffi_lift_return = _UniffiFfiConverterUInt32.lift
+        _uniffi_lift_return = _UniffiFfiConverterInt32.lift
         _uniffi_error_converter = None
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
@@ -2012,6 +2178,31 @@ class _UniffiFfiConverterTypeImageEmbedding:
     def write(cls, value: ImageEmbedding, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
+class _UniffiFfiConverterOptionalTypeCancellationToken(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeCancellationToken.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeCancellationToken.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeCancellationToken.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
 
 class SegmentAnythingProtocol(typing.Protocol):
     """
@@ -2024,10 +2215,12 @@ class SegmentAnythingProtocol(typing.Protocol):
         the UI thread, or use `encodeImageAsync`.
 """
         raise NotImplementedError
-    async def encode_image_async(self, data: bytes) -> ImageEmbedding:
+    async def encode_image_async(self, data: bytes,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> ImageEmbedding:
         """
-        `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. Cancelling the
-        calling task returns at once with no result.
+        `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. It returns
+        `Cancelled` at once when `cancellation` is cancelled; cancelling the Kotlin coroutine does
+        the same by itself (in Swift, use the `encode(imageData:)` convenience, which wires the
+        Task's cancellation to a token).
 """
         raise NotImplementedError
     def encode_pixels(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat) -> ImageEmbedding:
@@ -2036,14 +2229,20 @@ class SegmentAnythingProtocol(typing.Protocol):
         `Bitmap.rowBytes`). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
 """
         raise NotImplementedError
-    async def encode_pixels_async(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat) -> ImageEmbedding:
+    async def encode_pixels_async(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> ImageEmbedding:
         """
-        `encodePixels` on a worker thread: `async` in Swift, `suspend` in Kotlin.
+        `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
 """
         raise NotImplementedError
     def segment(self, embedding: ImageEmbedding,prompt: SegmentPrompt) -> Segmentation:
         """
-        The mask for a prompt on an encoded photo: milliseconds, fine to call per tap.
+        The mask for a prompt on an encoded photo. Tens of milliseconds: cheap enough per tap, but
+        off the UI thread is still best (`segmentAsync`).
+"""
+        raise NotImplementedError
+    async def segment_async(self, embedding: ImageEmbedding,prompt: SegmentPrompt) -> Segmentation:
+        """
+        `segment` on a worker thread: `async` in Swift, `suspend` in Kotlin.
 """
         raise NotImplementedError
 
@@ -2063,11 +2262,11 @@ class SegmentAnything(SegmentAnythingProtocol):
 
         _UniffiFfiConverterBytes.check_lower(decoder)
 
-        _UniffiFfiConverterUInt32.check_lower(threads)
+        _UniffiFfiConverterInt32.check_lower(threads)
         _uniffi_lowered_args = (
             _UniffiFfiConverterBytes.lower(encoder),
             _UniffiFfiConverterBytes.lower(decoder),
-            _UniffiFfiConverterUInt32.lower(threads),
+            _UniffiFfiConverterInt32.lower(threads),
         )
         _uniffi_lift_return = _UniffiFfiConverterTypeSegmentAnything.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
@@ -2080,18 +2279,18 @@ class SegmentAnything(SegmentAnythingProtocol):
     @classmethod
     def from_files(cls, encoder_path: str,decoder_path: str,threads: int = 0) -> SegmentAnything:
         """
-        Loads the encoder and decoder ONNX files. `threads` 0 uses one per CPU core.
+        Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core.
 """
         
         _UniffiFfiConverterString.check_lower(encoder_path)
 
         _UniffiFfiConverterString.check_lower(decoder_path)
 
-        _UniffiFfiConverterUInt32.check_lower(threads)
+        _UniffiFfiConverterInt32.check_lower(threads)
         _uniffi_lowered_args = (
             _UniffiFfiConverterString.lower(encoder_path),
             _UniffiFfiConverterString.lower(decoder_path),
-            _UniffiFfiConverterUInt32.lower(threads),
+            _UniffiFfiConverterInt32.lower(threads),
         )
         _uniffi_lift_return = _UniffiFfiConverterTypeSegmentAnything.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
@@ -2141,16 +2340,23 @@ class SegmentAnything(SegmentAnythingProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    async def encode_image_async(self, data: bytes) -> ImageEmbedding:
+    async def encode_image_async(self, data: bytes,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> ImageEmbedding:
         """
-        `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. Cancelling the
-        calling task returns at once with no result.
+        `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. It returns
+        `Cancelled` at once when `cancellation` is cancelled; cancelling the Kotlin coroutine does
+        the same by itself (in Swift, use the `encode(imageData:)` convenience, which wires the
+        Task's cancellation to a token).
 """
         
         _UniffiFfiConverterBytes.check_lower(data)
+
+        if cancellation is _DEFAULT:
+            cancellation = None
+        _UniffiFfiConverterOptionalTypeCancellationToken.check_lower(cancellation)
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
             _UniffiFfiConverterBytes.lower(data),
+            _UniffiFfiConverterOptionalTypeCancellationToken.lower(cancellation),
         )
         _uniffi_lift_return = _UniffiFfiConverterTypeImageEmbedding.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
@@ -2170,19 +2376,19 @@ class SegmentAnything(SegmentAnythingProtocol):
         
         _UniffiFfiConverterBytes.check_lower(pixels)
 
-        _UniffiFfiConverterUInt32.check_lower(width)
+        _UniffiFfiConverterInt32.check_lower(width)
 
-        _UniffiFfiConverterUInt32.check_lower(height)
+        _UniffiFfiConverterInt32.check_lower(height)
 
-        _UniffiFfiConverterUInt32.check_lower(row_stride)
+        _UniffiFfiConverterInt32.check_lower(row_stride)
 
         _UniffiFfiConverterTypePixelFormat.check_lower(format)
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
             _UniffiFfiConverterBytes.lower(pixels),
-            _UniffiFfiConverterUInt32.lower(width),
-            _UniffiFfiConverterUInt32.lower(height),
-            _UniffiFfiConverterUInt32.lower(row_stride),
+            _UniffiFfiConverterInt32.lower(width),
+            _UniffiFfiConverterInt32.lower(height),
+            _UniffiFfiConverterInt32.lower(row_stride),
             _UniffiFfiConverterTypePixelFormat.lower(format),
         )
         _uniffi_lift_return = _UniffiFfiConverterTypeImageEmbedding.lift
@@ -2193,27 +2399,32 @@ class SegmentAnything(SegmentAnythingProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    async def encode_pixels_async(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat) -> ImageEmbedding:
+    async def encode_pixels_async(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> ImageEmbedding:
         """
-        `encodePixels` on a worker thread: `async` in Swift, `suspend` in Kotlin.
+        `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
 """
         
         _UniffiFfiConverterBytes.check_lower(pixels)
 
-        _UniffiFfiConverterUInt32.check_lower(width)
+        _UniffiFfiConverterInt32.check_lower(width)
 
-        _UniffiFfiConverterUInt32.check_lower(height)
+        _UniffiFfiConverterInt32.check_lower(height)
 
-        _UniffiFfiConverterUInt32.check_lower(row_stride)
+        _UniffiFfiConverterInt32.check_lower(row_stride)
 
         _UniffiFfiConverterTypePixelFormat.check_lower(format)
+
+        if cancellation is _DEFAULT:
+            cancellation = None
+        _UniffiFfiConverterOptionalTypeCancellationToken.check_lower(cancellation)
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
             _UniffiFfiConverterBytes.lower(pixels),
-            _UniffiFfiConverterUInt32.lower(width),
-            _UniffiFfiConverterUInt32.lower(height),
-            _UniffiFfiConverterUInt32.lower(row_stride),
+            _UniffiFfiConverterInt32.lower(width),
+            _UniffiFfiConverterInt32.lower(height),
+            _UniffiFfiConverterInt32.lower(row_stride),
             _UniffiFfiConverterTypePixelFormat.lower(format),
+            _UniffiFfiConverterOptionalTypeCancellationToken.lower(cancellation),
         )
         _uniffi_lift_return = _UniffiFfiConverterTypeImageEmbedding.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
@@ -2227,7 +2438,8 @@ class SegmentAnything(SegmentAnythingProtocol):
         )
     def segment(self, embedding: ImageEmbedding,prompt: SegmentPrompt) -> Segmentation:
         """
-        The mask for a prompt on an encoded photo: milliseconds, fine to call per tap.
+        The mask for a prompt on an encoded photo. Tens of milliseconds: cheap enough per tap, but
+        off the UI thread is still best (`segmentAsync`).
 """
         
         _UniffiFfiConverterTypeImageEmbedding.check_lower(embedding)
@@ -2246,6 +2458,29 @@ class SegmentAnything(SegmentAnythingProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def segment_async(self, embedding: ImageEmbedding,prompt: SegmentPrompt) -> Segmentation:
+        """
+        `segment` on a worker thread: `async` in Swift, `suspend` in Kotlin.
+"""
+        
+        _UniffiFfiConverterTypeImageEmbedding.check_lower(embedding)
+
+        _UniffiFfiConverterTypeSegmentPrompt.check_lower(prompt)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeImageEmbedding.lower(embedding),
+            _UniffiFfiConverterTypeSegmentPrompt.lower(prompt),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentation.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_segment_async(*_uniffi_lowered_args),
+            _UniffiLib.ffi_edgesam_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_edgesam_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_edgesam_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
 
 
 
@@ -2304,6 +2539,8 @@ __all__ = [
     "SegmentPrompt",
     "Segmentation",
     "init_logging",
+    "CancellationToken",
+    "CancellationTokenProtocol",
     "ImageEmbedding",
     "ImageEmbeddingProtocol",
     "SegmentAnything",

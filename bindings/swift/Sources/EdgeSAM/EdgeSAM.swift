@@ -465,15 +465,15 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
-    typealias FfiType = UInt32
-    typealias SwiftType = UInt32
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
         return try lift(readInt(&buf))
     }
 
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -481,15 +481,15 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
-    typealias FfiType = UInt64
-    typealias SwiftType = UInt64
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
         return try lift(readInt(&buf))
     }
 
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -602,6 +602,159 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * Cancels an async call from the outside. Kotlin cancels a `suspend` call by itself; Swift's
+ * generated code does not tell Rust when a `Task` is cancelled, so the Swift conveniences
+ * create a token and call `cancel()` from the task's cancellation handler.
+ */
+public protocol CancellationTokenProtocol: AnyObject, Sendable {
+    
+    /**
+     * Makes every call using this token return `Cancelled` now; work already running on a
+     * worker stops at its next step and its result is discarded.
+     */
+    func cancel() 
+    
+    func isCancelled()  -> Bool
+    
+}
+/**
+ * Cancels an async call from the outside. Kotlin cancels a `suspend` call by itself; Swift's
+ * generated code does not tell Rust when a `Task` is cancelled, so the Swift conveniences
+ * create a token and call `cancel()` from the task's cancellation handler.
+ */
+open class CancellationToken: CancellationTokenProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_edgesam_ffi_fn_clone_cancellationtoken(self.handle, $0) }
+    }
+public convenience init() {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_constructor_cancellationtoken_new(uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_edgesam_ffi_fn_free_cancellationtoken(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Makes every call using this token return `Cancelled` now; work already running on a
+     * worker stops at its next step and its result is discarded.
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_cancellationtoken_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+open func isCancelled() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_cancellationtoken_is_cancelled(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCancellationToken: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CancellationToken
+
+    public static func lift(_ handle: UInt64) throws -> CancellationToken {
+        return CancellationToken(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CancellationToken) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CancellationToken {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CancellationToken, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCancellationToken_lift(_ handle: UInt64) throws -> CancellationToken {
+    return try FfiConverterTypeCancellationToken.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCancellationToken_lower(_ value: CancellationToken) -> UInt64 {
+    return FfiConverterTypeCancellationToken.lower(value)
+}
+
+
+
+
+
+
+/**
  * The encoded photo an app keeps per picture; write it out with `toBytes` to cache it.
  */
 public protocol ImageEmbeddingProtocol: AnyObject, Sendable {
@@ -609,7 +762,7 @@ public protocol ImageEmbeddingProtocol: AnyObject, Sendable {
     /**
      * The photo's height in pixels, after EXIF orientation.
      */
-    func height()  -> UInt32
+    func height()  -> Int32
     
     /**
      * The embedding as bytes (about 4 MiB), to cache per photo.
@@ -619,7 +772,7 @@ public protocol ImageEmbeddingProtocol: AnyObject, Sendable {
     /**
      * The photo's width in pixels, after EXIF orientation.
      */
-    func width()  -> UInt32
+    func width()  -> Int32
     
 }
 /**
@@ -693,8 +846,8 @@ public static func fromBytes(bytes: Data)throws  -> ImageEmbedding  {
     /**
      * The photo's height in pixels, after EXIF orientation.
      */
-open func height() -> UInt32  {
-    return try!  FfiConverterUInt32.lift(try! rustCall() {
+open func height() -> Int32  {
+    return try!  FfiConverterInt32.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_method_imageembedding_height(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -717,8 +870,8 @@ open func toBytes() -> Data  {
     /**
      * The photo's width in pixels, after EXIF orientation.
      */
-open func width() -> UInt32  {
-    return try!  FfiConverterUInt32.lift(try! rustCall() {
+open func width() -> Int32  {
+    return try!  FfiConverterInt32.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_method_imageembedding_width(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -788,26 +941,34 @@ public protocol SegmentAnythingProtocol: AnyObject, Sendable {
     func encodeImage(data: Data) throws  -> ImageEmbedding
     
     /**
-     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. Cancelling the
-     * calling task returns at once with no result.
+     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. It returns
+     * `Cancelled` at once when `cancellation` is cancelled; cancelling the Kotlin coroutine does
+     * the same by itself (in Swift, use the `encode(imageData:)` convenience, which wires the
+     * Task's cancellation to a token).
      */
-    func encodeImageAsync(data: Data) async throws  -> ImageEmbedding
+    func encodeImageAsync(data: Data, cancellation: CancellationToken?) async throws  -> ImageEmbedding
     
     /**
      * Encodes raw pixels (`row_stride` bytes per row, as `CGImage.bytesPerRow` or
      * `Bitmap.rowBytes`). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
      */
-    func encodePixels(pixels: Data, width: UInt32, height: UInt32, rowStride: UInt32, format: PixelFormat) throws  -> ImageEmbedding
+    func encodePixels(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat) throws  -> ImageEmbedding
     
     /**
-     * `encodePixels` on a worker thread: `async` in Swift, `suspend` in Kotlin.
+     * `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
      */
-    func encodePixelsAsync(pixels: Data, width: UInt32, height: UInt32, rowStride: UInt32, format: PixelFormat) async throws  -> ImageEmbedding
+    func encodePixelsAsync(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat, cancellation: CancellationToken?) async throws  -> ImageEmbedding
     
     /**
-     * The mask for a prompt on an encoded photo: milliseconds, fine to call per tap.
+     * The mask for a prompt on an encoded photo. Tens of milliseconds: cheap enough per tap, but
+     * off the UI thread is still best (`segmentAsync`).
      */
     func segment(embedding: ImageEmbedding, prompt: SegmentPrompt) throws  -> Segmentation
+    
+    /**
+     * `segment` on a worker thread: `async` in Swift, `suspend` in Kotlin.
+     */
+    func segmentAsync(embedding: ImageEmbedding, prompt: SegmentPrompt) async throws  -> Segmentation
     
 }
 /**
@@ -867,27 +1028,27 @@ open class SegmentAnything: SegmentAnythingProtocol, @unchecked Sendable {
     /**
      * Loads the pair from ONNX bytes (an app bundle resource, an asset pack).
      */
-public static func fromBytes(encoder: Data, decoder: Data, threads: UInt32 = UInt32(0))throws  -> SegmentAnything  {
+public static func fromBytes(encoder: Data, decoder: Data, threads: Int32 = 0)throws  -> SegmentAnything  {
     return try  FfiConverterTypeSegmentAnything_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes(
         FfiConverterData.lower(encoder),
         FfiConverterData.lower(decoder),
-        FfiConverterUInt32.lower(threads),uniffiCallStatus
+        FfiConverterInt32.lower(threads),uniffiCallStatus
     )
 })
 }
     
     /**
-     * Loads the encoder and decoder ONNX files. `threads` 0 uses one per CPU core.
+     * Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core.
      */
-public static func fromFiles(encoderPath: String, decoderPath: String, threads: UInt32 = UInt32(0))throws  -> SegmentAnything  {
+public static func fromFiles(encoderPath: String, decoderPath: String, threads: Int32 = 0)throws  -> SegmentAnything  {
     return try  FfiConverterTypeSegmentAnything_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files(
         FfiConverterString.lower(encoderPath),
         FfiConverterString.lower(decoderPath),
-        FfiConverterUInt32.lower(threads),uniffiCallStatus
+        FfiConverterInt32.lower(threads),uniffiCallStatus
     )
 })
 }
@@ -909,15 +1070,17 @@ open func encodeImage(data: Data)throws  -> ImageEmbedding  {
 }
     
     /**
-     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. Cancelling the
-     * calling task returns at once with no result.
+     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. It returns
+     * `Cancelled` at once when `cancellation` is cancelled; cancelling the Kotlin coroutine does
+     * the same by itself (in Swift, use the `encode(imageData:)` convenience, which wires the
+     * Task's cancellation to a token).
      */
-open func encodeImageAsync(data: Data)async throws  -> ImageEmbedding  {
+open func encodeImageAsync(data: Data, cancellation: CancellationToken? = nil)async throws  -> ImageEmbedding  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async(
-                        self.uniffiCloneHandle(),FfiConverterData.lower(data)
+                        self.uniffiCloneHandle(),FfiConverterData.lower(data),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_edgesam_ffi_rust_future_poll_u64,
@@ -932,29 +1095,29 @@ open func encodeImageAsync(data: Data)async throws  -> ImageEmbedding  {
      * Encodes raw pixels (`row_stride` bytes per row, as `CGImage.bytesPerRow` or
      * `Bitmap.rowBytes`). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
      */
-open func encodePixels(pixels: Data, width: UInt32, height: UInt32, rowStride: UInt32, format: PixelFormat)throws  -> ImageEmbedding  {
+open func encodePixels(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat)throws  -> ImageEmbedding  {
     return try  FfiConverterTypeImageEmbedding_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels(
             self.uniffiCloneHandle(),
         FfiConverterData.lower(pixels),
-        FfiConverterUInt32.lower(width),
-        FfiConverterUInt32.lower(height),
-        FfiConverterUInt32.lower(rowStride),
+        FfiConverterInt32.lower(width),
+        FfiConverterInt32.lower(height),
+        FfiConverterInt32.lower(rowStride),
         FfiConverterTypePixelFormat_lower(format),uniffiCallStatus
     )
 })
 }
     
     /**
-     * `encodePixels` on a worker thread: `async` in Swift, `suspend` in Kotlin.
+     * `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
      */
-open func encodePixelsAsync(pixels: Data, width: UInt32, height: UInt32, rowStride: UInt32, format: PixelFormat)async throws  -> ImageEmbedding  {
+open func encodePixelsAsync(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat, cancellation: CancellationToken? = nil)async throws  -> ImageEmbedding  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async(
-                        self.uniffiCloneHandle(),FfiConverterData.lower(pixels),FfiConverterUInt32.lower(width),FfiConverterUInt32.lower(height),FfiConverterUInt32.lower(rowStride),FfiConverterTypePixelFormat_lower(format)
+                        self.uniffiCloneHandle(),FfiConverterData.lower(pixels),FfiConverterInt32.lower(width),FfiConverterInt32.lower(height),FfiConverterInt32.lower(rowStride),FfiConverterTypePixelFormat_lower(format),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_edgesam_ffi_rust_future_poll_u64,
@@ -966,7 +1129,8 @@ open func encodePixelsAsync(pixels: Data, width: UInt32, height: UInt32, rowStri
 }
     
     /**
-     * The mask for a prompt on an encoded photo: milliseconds, fine to call per tap.
+     * The mask for a prompt on an encoded photo. Tens of milliseconds: cheap enough per tap, but
+     * off the UI thread is still best (`segmentAsync`).
      */
 open func segment(embedding: ImageEmbedding, prompt: SegmentPrompt)throws  -> Segmentation  {
     return try  FfiConverterTypeSegmentation_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
@@ -977,6 +1141,25 @@ open func segment(embedding: ImageEmbedding, prompt: SegmentPrompt)throws  -> Se
         FfiConverterTypeSegmentPrompt_lower(prompt),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * `segment` on a worker thread: `async` in Swift, `suspend` in Kotlin.
+     */
+open func segmentAsync(embedding: ImageEmbedding, prompt: SegmentPrompt)async throws  -> Segmentation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_edgesam_ffi_fn_method_segmentanything_segment_async(
+                        self.uniffiCloneHandle(),FfiConverterTypeImageEmbedding_lower(embedding),FfiConverterTypeSegmentPrompt_lower(prompt)
+                )
+            },
+            pollFunc: ffi_edgesam_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_edgesam_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_edgesam_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSegmentation_lift,
+            errorHandler: FfiConverterTypeEdgeSamError_lift
+        )
 }
     
 
@@ -1031,14 +1214,14 @@ public func FfiConverterTypeSegmentAnything_lower(_ value: SegmentAnything) -> U
  * A rectangle of pixels: origin at the top-left, sizes in pixels.
  */
 public struct MaskRect: Equatable, Hashable {
-    public var x: UInt32
-    public var y: UInt32
-    public var width: UInt32
-    public var height: UInt32
+    public var x: Int32
+    public var y: Int32
+    public var width: Int32
+    public var height: Int32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(x: UInt32, y: UInt32, width: UInt32, height: UInt32) {
+    public init(x: Int32, y: Int32, width: Int32, height: Int32) {
         self.x = x
         self.y = y
         self.width = width
@@ -1061,18 +1244,18 @@ public struct FfiConverterTypeMaskRect: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MaskRect {
         return
             try MaskRect(
-                x: FfiConverterUInt32.read(from: &buf), 
-                y: FfiConverterUInt32.read(from: &buf), 
-                width: FfiConverterUInt32.read(from: &buf), 
-                height: FfiConverterUInt32.read(from: &buf)
+                x: FfiConverterInt32.read(from: &buf), 
+                y: FfiConverterInt32.read(from: &buf), 
+                width: FfiConverterInt32.read(from: &buf), 
+                height: FfiConverterInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: MaskRect, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.x, into: &buf)
-        FfiConverterUInt32.write(value.y, into: &buf)
-        FfiConverterUInt32.write(value.width, into: &buf)
-        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterInt32.write(value.x, into: &buf)
+        FfiConverterInt32.write(value.y, into: &buf)
+        FfiConverterInt32.write(value.width, into: &buf)
+        FfiConverterInt32.write(value.height, into: &buf)
     }
 }
 
@@ -1225,11 +1408,11 @@ public func FfiConverterTypePromptRect_lower(_ value: PromptRect) -> RustBuffer 
 public struct SegmentPrompt: Equatable, Hashable {
     public var points: [PromptPoint]
     public var rect: PromptRect?
-    public var maskIndex: UInt32?
+    public var maskIndex: Int32?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(points: [PromptPoint] = [], rect: PromptRect? = nil, maskIndex: UInt32? = nil) {
+    public init(points: [PromptPoint] = [], rect: PromptRect? = nil, maskIndex: Int32? = nil) {
         self.points = points
         self.rect = rect
         self.maskIndex = maskIndex
@@ -1253,14 +1436,14 @@ public struct FfiConverterTypeSegmentPrompt: FfiConverterRustBuffer {
             try SegmentPrompt(
                 points: FfiConverterSequenceTypePromptPoint.read(from: &buf), 
                 rect: FfiConverterOptionTypePromptRect.read(from: &buf), 
-                maskIndex: FfiConverterOptionUInt32.read(from: &buf)
+                maskIndex: FfiConverterOptionInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: SegmentPrompt, into buf: inout [UInt8]) {
         FfiConverterSequenceTypePromptPoint.write(value.points, into: &buf)
         FfiConverterOptionTypePromptRect.write(value.rect, into: &buf)
-        FfiConverterOptionUInt32.write(value.maskIndex, into: &buf)
+        FfiConverterOptionInt32.write(value.maskIndex, into: &buf)
     }
 }
 
@@ -1287,8 +1470,8 @@ public struct Segmentation: Equatable, Hashable {
     /**
      * The mask's size: the photo's, after EXIF orientation.
      */
-    public var width: UInt32
-    public var height: UInt32
+    public var width: Int32
+    public var height: Int32
     /**
      * One byte per pixel, row after row: 255 inside the object, 0 outside.
      */
@@ -1304,7 +1487,7 @@ public struct Segmentation: Equatable, Hashable {
     /**
      * Which candidate `mask` is (0...3).
      */
-    public var maskIndex: UInt32
+    public var maskIndex: Int32
     /**
      * The rectangle enclosing the mask; absent when the mask is empty.
      */
@@ -1312,14 +1495,14 @@ public struct Segmentation: Equatable, Hashable {
     /**
      * Pixels inside the mask.
      */
-    public var area: UInt64
+    public var area: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
          * The mask's size: the photo's, after EXIF orientation.
-         */width: UInt32, height: UInt32, 
+         */width: Int32, height: Int32, 
         /**
          * One byte per pixel, row after row: 255 inside the object, 0 outside.
          */mask: Data, 
@@ -1331,13 +1514,13 @@ public struct Segmentation: Equatable, Hashable {
          */scores: [Float], 
         /**
          * Which candidate `mask` is (0...3).
-         */maskIndex: UInt32, 
+         */maskIndex: Int32, 
         /**
          * The rectangle enclosing the mask; absent when the mask is empty.
          */boundingBox: MaskRect?, 
         /**
          * Pixels inside the mask.
-         */area: UInt64) {
+         */area: Int64) {
         self.width = width
         self.height = height
         self.mask = mask
@@ -1364,26 +1547,26 @@ public struct FfiConverterTypeSegmentation: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Segmentation {
         return
             try Segmentation(
-                width: FfiConverterUInt32.read(from: &buf), 
-                height: FfiConverterUInt32.read(from: &buf), 
+                width: FfiConverterInt32.read(from: &buf), 
+                height: FfiConverterInt32.read(from: &buf), 
                 mask: FfiConverterData.read(from: &buf), 
                 score: FfiConverterFloat.read(from: &buf), 
                 scores: FfiConverterSequenceFloat.read(from: &buf), 
-                maskIndex: FfiConverterUInt32.read(from: &buf), 
+                maskIndex: FfiConverterInt32.read(from: &buf), 
                 boundingBox: FfiConverterOptionTypeMaskRect.read(from: &buf), 
-                area: FfiConverterUInt64.read(from: &buf)
+                area: FfiConverterInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: Segmentation, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.width, into: &buf)
-        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterInt32.write(value.width, into: &buf)
+        FfiConverterInt32.write(value.height, into: &buf)
         FfiConverterData.write(value.mask, into: &buf)
         FfiConverterFloat.write(value.score, into: &buf)
         FfiConverterSequenceFloat.write(value.scores, into: &buf)
-        FfiConverterUInt32.write(value.maskIndex, into: &buf)
+        FfiConverterInt32.write(value.maskIndex, into: &buf)
         FfiConverterOptionTypeMaskRect.write(value.boundingBox, into: &buf)
-        FfiConverterUInt64.write(value.area, into: &buf)
+        FfiConverterInt64.write(value.area, into: &buf)
     }
 }
 
@@ -1404,7 +1587,8 @@ public func FfiConverterTypeSegmentation_lower(_ value: Segmentation) -> RustBuf
 
 
 /**
- * What went wrong, in cases an app can act on. Each carries a human-readable `reason`.
+ * What went wrong, in cases an app can act on. Each carries a human-readable `reason`, the
+ * whole message (it already names the category, e.g. "bad image: ...").
  */
 public 
 enum EdgeSamError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -1755,8 +1939,8 @@ public func FfiConverterTypePixelFormat_lower(_ value: PixelFormat) -> RustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
-    typealias SwiftType = UInt32?
+fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
+    typealias SwiftType = Int32?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -1764,13 +1948,37 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterUInt32.write(value, into: &buf)
+        FfiConverterInt32.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterUInt32.read(from: &buf)
+        case 1: return try FfiConverterInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCancellationToken: FfiConverterRustBuffer {
+    typealias SwiftType = CancellationToken?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCancellationToken.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCancellationToken.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -1950,37 +2158,49 @@ private let initializationResult: InitializationResult = {
     if (uniffi_edgesam_ffi_checksum_func_init_logging() != 30979) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_method_imageembedding_height() != 8535) {
+    if (uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel() != 28670) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled() != 61267) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_imageembedding_height() != 1940) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_method_imageembedding_to_bytes() != 28267) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_method_imageembedding_width() != 56746) {
+    if (uniffi_edgesam_ffi_checksum_method_imageembedding_width() != 29941) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image() != 63880) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image_async() != 62833) {
+    if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image_async() != 25088) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels() != 6730) {
+    if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels() != 57318) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async() != 7529) {
+    if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async() != 359) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_method_segmentanything_segment() != 42610) {
+    if (uniffi_edgesam_ffi_checksum_method_segmentanything_segment() != 29082) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentanything_segment_async() != 54418) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new() != 27615) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_constructor_imageembedding_from_bytes() != 2776) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() != 46098) {
+    if (uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() != 42942) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() != 28270) {
+    if (uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() != 3327) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -243,6 +243,32 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CLONE_CANCELLATIONTOKEN
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CLONE_CANCELLATIONTOKEN
+uint64_t uniffi_edgesam_ffi_fn_clone_cancellationtoken(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FREE_CANCELLATIONTOKEN
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FREE_CANCELLATIONTOKEN
+void uniffi_edgesam_ffi_fn_free_cancellationtoken(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_CANCELLATIONTOKEN_NEW
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_CANCELLATIONTOKEN_NEW
+uint64_t uniffi_edgesam_ffi_fn_constructor_cancellationtoken_new(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_CANCELLATIONTOKEN_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_CANCELLATIONTOKEN_CANCEL
+void uniffi_edgesam_ffi_fn_method_cancellationtoken_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_CANCELLATIONTOKEN_IS_CANCELLED
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_CANCELLATIONTOKEN_IS_CANCELLED
+int8_t uniffi_edgesam_ffi_fn_method_cancellationtoken_is_cancelled(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CLONE_IMAGEEMBEDDING
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CLONE_IMAGEEMBEDDING
 uint64_t uniffi_edgesam_ffi_fn_clone_imageembedding(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -260,7 +286,7 @@ uint64_t uniffi_edgesam_ffi_fn_constructor_imageembedding_from_bytes(RustBuffer 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_IMAGEEMBEDDING_HEIGHT
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_IMAGEEMBEDDING_HEIGHT
-uint32_t uniffi_edgesam_ffi_fn_method_imageembedding_height(uint64_t ptr, RustCallStatus *_Nonnull out_status
+int32_t uniffi_edgesam_ffi_fn_method_imageembedding_height(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_IMAGEEMBEDDING_TO_BYTES
@@ -270,7 +296,7 @@ RustBuffer uniffi_edgesam_ffi_fn_method_imageembedding_to_bytes(uint64_t ptr, Ru
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_IMAGEEMBEDDING_WIDTH
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_IMAGEEMBEDDING_WIDTH
-uint32_t uniffi_edgesam_ffi_fn_method_imageembedding_width(uint64_t ptr, RustCallStatus *_Nonnull out_status
+int32_t uniffi_edgesam_ffi_fn_method_imageembedding_width(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CLONE_SEGMENTANYTHING
@@ -285,12 +311,12 @@ void uniffi_edgesam_ffi_fn_free_segmentanything(uint64_t handle, RustCallStatus 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_SEGMENTANYTHING_FROM_BYTES
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_SEGMENTANYTHING_FROM_BYTES
-uint64_t uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes(RustBuffer encoder, RustBuffer decoder, uint32_t threads, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes(RustBuffer encoder, RustBuffer decoder, int32_t threads, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_SEGMENTANYTHING_FROM_FILES
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_SEGMENTANYTHING_FROM_FILES
-uint64_t uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files(RustBuffer encoder_path, RustBuffer decoder_path, uint32_t threads, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files(RustBuffer encoder_path, RustBuffer decoder_path, int32_t threads, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_ENCODE_IMAGE
@@ -300,22 +326,27 @@ uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_encode_image(uint64_t ptr,
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_ENCODE_IMAGE_ASYNC
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_ENCODE_IMAGE_ASYNC
-uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async(uint64_t ptr, RustBuffer data
+uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async(uint64_t ptr, RustBuffer data, RustBuffer cancellation
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_ENCODE_PIXELS
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_ENCODE_PIXELS
-uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels(uint64_t ptr, RustBuffer pixels, uint32_t width, uint32_t height, uint32_t row_stride, RustBuffer format, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels(uint64_t ptr, RustBuffer pixels, int32_t width, int32_t height, int32_t row_stride, RustBuffer format, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_ENCODE_PIXELS_ASYNC
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_ENCODE_PIXELS_ASYNC
-uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async(uint64_t ptr, RustBuffer pixels, uint32_t width, uint32_t height, uint32_t row_stride, RustBuffer format
+uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async(uint64_t ptr, RustBuffer pixels, int32_t width, int32_t height, int32_t row_stride, RustBuffer format, RustBuffer cancellation
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_SEGMENT
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_SEGMENT
 RustBuffer uniffi_edgesam_ffi_fn_method_segmentanything_segment(uint64_t ptr, uint64_t embedding, RustBuffer prompt, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_SEGMENT_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_SEGMENT_ASYNC
+uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_segment_async(uint64_t ptr, uint64_t embedding, RustBuffer prompt
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_INIT_LOGGING
@@ -589,6 +620,18 @@ uint16_t uniffi_edgesam_ffi_checksum_func_init_logging(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_CANCELLATIONTOKEN_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_CANCELLATIONTOKEN_CANCEL
+uint16_t uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_CANCELLATIONTOKEN_IS_CANCELLED
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_CANCELLATIONTOKEN_IS_CANCELLED
+uint16_t uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_IMAGEEMBEDDING_HEIGHT
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_IMAGEEMBEDDING_HEIGHT
 uint16_t uniffi_edgesam_ffi_checksum_method_imageembedding_height(void
@@ -634,6 +677,18 @@ uint16_t uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async(
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTANYTHING_SEGMENT
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTANYTHING_SEGMENT
 uint16_t uniffi_edgesam_ffi_checksum_method_segmentanything_segment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTANYTHING_SEGMENT_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTANYTHING_SEGMENT_ASYNC
+uint16_t uniffi_edgesam_ffi_checksum_method_segmentanything_segment_async(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_CONSTRUCTOR_CANCELLATIONTOKEN_NEW
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_CONSTRUCTOR_CANCELLATIONTOKEN_NEW
+uint16_t uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new(void
     
 );
 #endif

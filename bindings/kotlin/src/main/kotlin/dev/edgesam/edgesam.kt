@@ -684,6 +684,10 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_edgesam_ffi_checksum_func_init_logging(
     ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled(
+    ): Int
     external fun uniffi_edgesam_ffi_checksum_method_imageembedding_height(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_method_imageembedding_to_bytes(
@@ -699,6 +703,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_method_segmentanything_segment(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentanything_segment_async(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_constructor_imageembedding_from_bytes(
     ): Int
@@ -726,6 +734,16 @@ internal object UniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_edgesam_ffi_fn_clone_cancellationtoken(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_edgesam_ffi_fn_free_cancellationtoken(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_edgesam_ffi_fn_constructor_cancellationtoken_new(uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_edgesam_ffi_fn_method_cancellationtoken_cancel(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_edgesam_ffi_fn_method_cancellationtoken_is_cancelled(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_edgesam_ffi_fn_clone_imageembedding(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_edgesam_ffi_fn_free_imageembedding(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -748,14 +766,16 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_edgesam_ffi_fn_method_segmentanything_encode_image(`ptr`: Long,`data`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async(`ptr`: Long,`data`: RustBuffer.ByValue,
+    external fun uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async(`ptr`: Long,`data`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels(`ptr`: Long,`pixels`: RustBuffer.ByValue,`width`: Int,`height`: Int,`rowStride`: Int,`format`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async(`ptr`: Long,`pixels`: RustBuffer.ByValue,`width`: Int,`height`: Int,`rowStride`: Int,`format`: RustBuffer.ByValue,
+    external fun uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async(`ptr`: Long,`pixels`: RustBuffer.ByValue,`width`: Int,`height`: Int,`rowStride`: Int,`format`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_edgesam_ffi_fn_method_segmentanything_segment(`ptr`: Long,`embedding`: Long,`prompt`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_edgesam_ffi_fn_method_segmentanything_segment_async(`ptr`: Long,`embedding`: Long,`prompt`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_edgesam_ffi_fn_func_init_logging(`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun ffi_edgesam_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -880,37 +900,49 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_edgesam_ffi_checksum_func_init_logging() and 0xFFFF) != 30979) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_method_imageembedding_height() and 0xFFFF) != 8535) {
+    if ((lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel() and 0xFFFF) != 28670) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled() and 0xFFFF) != 61267) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_imageembedding_height() and 0xFFFF) != 1940) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_method_imageembedding_to_bytes() and 0xFFFF) != 28267) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_method_imageembedding_width() and 0xFFFF) != 56746) {
+    if ((lib.uniffi_edgesam_ffi_checksum_method_imageembedding_width() and 0xFFFF) != 29941) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image() and 0xFFFF) != 63880) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image_async() and 0xFFFF) != 62833) {
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image_async() and 0xFFFF) != 25088) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels() and 0xFFFF) != 6730) {
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels() and 0xFFFF) != 57318) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async() and 0xFFFF) != 7529) {
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async() and 0xFFFF) != 359) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment() and 0xFFFF) != 42610) {
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment() and 0xFFFF) != 29082) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment_async() and 0xFFFF) != 54418) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new() and 0xFFFF) != 27615) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_constructor_imageembedding_from_bytes() and 0xFFFF) != 2776) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() and 0xFFFF) != 46098) {
+    if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() and 0xFFFF) != 42942) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() and 0xFFFF) != 28270) {
+    if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() and 0xFFFF) != 3327) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1113,46 +1145,46 @@ private class JavaLangRefCleanable(
 /**
  * @suppress
  */
-public object FfiConverterUInt: FfiConverter<UInt, Int> {
-    override fun lift(value: Int): UInt {
-        return value.toUInt()
+public object FfiConverterInt: FfiConverter<Int, Int> {
+    override fun lift(value: Int): Int {
+        return value
     }
 
-    override fun read(buf: ByteBuffer): UInt {
-        return lift(buf.getInt())
+    override fun read(buf: ByteBuffer): Int {
+        return buf.getInt()
     }
 
-    override fun lower(value: UInt): Int {
-        return value.toInt()
+    override fun lower(value: Int): Int {
+        return value
     }
 
-    override fun allocationSize(value: UInt) = 4UL
+    override fun allocationSize(value: Int) = 4UL
 
-    override fun write(value: UInt, buf: ByteBuffer) {
-        buf.putInt(value.toInt())
+    override fun write(value: Int, buf: ByteBuffer) {
+        buf.putInt(value)
     }
 }
 
 /**
  * @suppress
  */
-public object FfiConverterULong: FfiConverter<ULong, Long> {
-    override fun lift(value: Long): ULong {
-        return value.toULong()
+public object FfiConverterLong: FfiConverter<Long, Long> {
+    override fun lift(value: Long): Long {
+        return value
     }
 
-    override fun read(buf: ByteBuffer): ULong {
-        return lift(buf.getLong())
+    override fun read(buf: ByteBuffer): Long {
+        return buf.getLong()
     }
 
-    override fun lower(value: ULong): Long {
-        return value.toLong()
+    override fun lower(value: Long): Long {
+        return value
     }
 
-    override fun allocationSize(value: ULong) = 8UL
+    override fun allocationSize(value: Long) = 8UL
 
-    override fun write(value: ULong, buf: ByteBuffer) {
-        buf.putLong(value.toLong())
+    override fun write(value: Long, buf: ByteBuffer) {
+        buf.putLong(value)
     }
 }
 
@@ -1375,6 +1407,301 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 
 
 /**
+ * Cancels an async call from the outside. Kotlin cancels a `suspend` call by itself; Swift's
+ * generated code does not tell Rust when a `Task` is cancelled, so the Swift conveniences
+ * create a token and call `cancel()` from the task's cancellation handler.
+ */
+public interface CancellationTokenInterface {
+    
+    /**
+     * Makes every call using this token return `Cancelled` now; work already running on a
+     * worker stops at its next step and its result is discarded.
+     */
+    fun `cancel`()
+    
+    fun `isCancelled`(): kotlin.Boolean
+    
+    companion object
+}
+
+/**
+ * Cancels an async call from the outside. Kotlin cancels a `suspend` call by itself; Swift's
+ * generated code does not tell Rust when a `Task` is cancelled, so the Swift conveniences
+ * create a token and call `cancel()` from the task's cancellation handler.
+ */
+open class CancellationToken: Disposable, AutoCloseable, CancellationTokenInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    constructor() :
+        this(UniffiWithHandle, 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_constructor_cancellationtoken_new(
+    
+        _status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_edgesam_ffi_fn_free_cancellationtoken(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_edgesam_ffi_fn_clone_cancellationtoken(handle, status)
+        }
+    }
+
+    
+    /**
+     * Makes every call using this token return `Cancelled` now; work already running on a
+     * worker stops at its next step and its result is discarded.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_cancellationtoken_cancel(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    override fun `isCancelled`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_cancellationtoken_is_cancelled(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCancellationToken: FfiConverter<CancellationToken, Long> {
+    override fun lower(value: CancellationToken): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): CancellationToken {
+        return CancellationToken(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): CancellationToken {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: CancellationToken) = 8UL
+
+    override fun write(value: CancellationToken, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * The encoded photo an app keeps per picture; write it out with `toBytes` to cache it.
  */
 public interface ImageEmbeddingInterface {
@@ -1382,7 +1709,7 @@ public interface ImageEmbeddingInterface {
     /**
      * The photo's height in pixels, after EXIF orientation.
      */
-    fun `height`(): kotlin.UInt
+    fun `height`(): kotlin.Int
     
     /**
      * The embedding as bytes (about 4 MiB), to cache per photo.
@@ -1392,7 +1719,7 @@ public interface ImageEmbeddingInterface {
     /**
      * The photo's width in pixels, after EXIF orientation.
      */
-    fun `width`(): kotlin.UInt
+    fun `width`(): kotlin.Int
     
     companion object
 }
@@ -1504,8 +1831,8 @@ open class ImageEmbedding: Disposable, AutoCloseable, ImageEmbeddingInterface
     
     /**
      * The photo's height in pixels, after EXIF orientation.
-     */override fun `height`(): kotlin.UInt {
-            return FfiConverterUInt.lift(
+     */override fun `height`(): kotlin.Int {
+            return FfiConverterInt.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_edgesam_ffi_fn_method_imageembedding_height(
@@ -1536,8 +1863,8 @@ open class ImageEmbedding: Disposable, AutoCloseable, ImageEmbeddingInterface
     
     /**
      * The photo's width in pixels, after EXIF orientation.
-     */override fun `width`(): kotlin.UInt {
-            return FfiConverterUInt.lift(
+     */override fun `width`(): kotlin.Int {
+            return FfiConverterInt.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_edgesam_ffi_fn_method_imageembedding_width(
@@ -1709,26 +2036,34 @@ public interface SegmentAnythingInterface {
     fun `encodeImage`(`data`: kotlin.ByteArray): ImageEmbedding
     
     /**
-     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. Cancelling the
-     * calling task returns at once with no result.
+     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. It returns
+     * `Cancelled` at once when `cancellation` is cancelled; cancelling the Kotlin coroutine does
+     * the same by itself (in Swift, use the `encode(imageData:)` convenience, which wires the
+     * Task's cancellation to a token).
      */
-    suspend fun `encodeImageAsync`(`data`: kotlin.ByteArray): ImageEmbedding
+    suspend fun `encodeImageAsync`(`data`: kotlin.ByteArray, `cancellation`: CancellationToken? = null): ImageEmbedding
     
     /**
      * Encodes raw pixels (`row_stride` bytes per row, as `CGImage.bytesPerRow` or
      * `Bitmap.rowBytes`). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
      */
-    fun `encodePixels`(`pixels`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `rowStride`: kotlin.UInt, `format`: PixelFormat): ImageEmbedding
+    fun `encodePixels`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat): ImageEmbedding
     
     /**
-     * `encodePixels` on a worker thread: `async` in Swift, `suspend` in Kotlin.
+     * `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
      */
-    suspend fun `encodePixelsAsync`(`pixels`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `rowStride`: kotlin.UInt, `format`: PixelFormat): ImageEmbedding
+    suspend fun `encodePixelsAsync`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat, `cancellation`: CancellationToken? = null): ImageEmbedding
     
     /**
-     * The mask for a prompt on an encoded photo: milliseconds, fine to call per tap.
+     * The mask for a prompt on an encoded photo. Tens of milliseconds: cheap enough per tap, but
+     * off the UI thread is still best (`segmentAsync`).
      */
     fun `segment`(`embedding`: ImageEmbedding, `prompt`: SegmentPrompt): Segmentation
+    
+    /**
+     * `segment` on a worker thread: `async` in Swift, `suspend` in Kotlin.
+     */
+    suspend fun `segmentAsync`(`embedding`: ImageEmbedding, `prompt`: SegmentPrompt): Segmentation
     
     companion object
 }
@@ -1858,18 +2193,21 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
 
     
     /**
-     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. Cancelling the
-     * calling task returns at once with no result.
+     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. It returns
+     * `Cancelled` at once when `cancellation` is cancelled; cancelling the Kotlin coroutine does
+     * the same by itself (in Swift, use the `encode(imageData:)` convenience, which wires the
+     * Task's cancellation to a token).
      */
     @Throws(EdgeSamException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `encodeImageAsync`(`data`: kotlin.ByteArray) : ImageEmbedding {
+    override suspend fun `encodeImageAsync`(`data`: kotlin.ByteArray, `cancellation`: CancellationToken?) : ImageEmbedding {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async(
                 uniffiHandle,
                 
         FfiConverterByteArray.lower(`data`),
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_edgesam_ffi_rust_future_poll_u64(future, callback, continuation) },
@@ -1887,7 +2225,7 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
      * Encodes raw pixels (`row_stride` bytes per row, as `CGImage.bytesPerRow` or
      * `Bitmap.rowBytes`). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
      */
-    @Throws(EdgeSamException::class)override fun `encodePixels`(`pixels`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `rowStride`: kotlin.UInt, `format`: PixelFormat): ImageEmbedding {
+    @Throws(EdgeSamException::class)override fun `encodePixels`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat): ImageEmbedding {
             return FfiConverterTypeImageEmbedding.lift(
     callWithHandle {
     uniffiRustCallWithError(EdgeSamException) { _status ->
@@ -1895,9 +2233,9 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
         it,
         
         FfiConverterByteArray.lower(`pixels`),
-        FfiConverterUInt.lower(`width`),
-        FfiConverterUInt.lower(`height`),
-        FfiConverterUInt.lower(`rowStride`),
+        FfiConverterInt.lower(`width`),
+        FfiConverterInt.lower(`height`),
+        FfiConverterInt.lower(`rowStride`),
         FfiConverterTypePixelFormat.lower(`format`),_status)
 }
     }
@@ -1907,21 +2245,22 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
 
     
     /**
-     * `encodePixels` on a worker thread: `async` in Swift, `suspend` in Kotlin.
+     * `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
      */
     @Throws(EdgeSamException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `encodePixelsAsync`(`pixels`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `rowStride`: kotlin.UInt, `format`: PixelFormat) : ImageEmbedding {
+    override suspend fun `encodePixelsAsync`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat, `cancellation`: CancellationToken?) : ImageEmbedding {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async(
                 uniffiHandle,
                 
         FfiConverterByteArray.lower(`pixels`),
-        FfiConverterUInt.lower(`width`),
-        FfiConverterUInt.lower(`height`),
-        FfiConverterUInt.lower(`rowStride`),
+        FfiConverterInt.lower(`width`),
+        FfiConverterInt.lower(`height`),
+        FfiConverterInt.lower(`rowStride`),
         FfiConverterTypePixelFormat.lower(`format`),
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_edgesam_ffi_rust_future_poll_u64(future, callback, continuation) },
@@ -1936,7 +2275,8 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
 
     
     /**
-     * The mask for a prompt on an encoded photo: milliseconds, fine to call per tap.
+     * The mask for a prompt on an encoded photo. Tens of milliseconds: cheap enough per tap, but
+     * off the UI thread is still best (`segmentAsync`).
      */
     @Throws(EdgeSamException::class)override fun `segment`(`embedding`: ImageEmbedding, `prompt`: SegmentPrompt): Segmentation {
             return FfiConverterTypeSegmentation.lift(
@@ -1954,6 +2294,32 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
     
 
     
+    /**
+     * `segment` on a worker thread: `async` in Swift, `suspend` in Kotlin.
+     */
+    @Throws(EdgeSamException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `segmentAsync`(`embedding`: ImageEmbedding, `prompt`: SegmentPrompt) : Segmentation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_segment_async(
+                uniffiHandle,
+                
+        FfiConverterTypeImageEmbedding.lower(`embedding`),
+        FfiConverterTypeSegmentPrompt.lower(`prompt`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_edgesam_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_edgesam_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_edgesam_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSegmentation.lift(it) },
+        // Error FFI converter
+        EdgeSamException.ErrorHandler,
+    )
+    }
+
+    
 
     
 
@@ -1964,7 +2330,7 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
     /**
      * Loads the pair from ONNX bytes (an app bundle resource, an asset pack).
      */
-    @Throws(EdgeSamException::class) fun `fromBytes`(`encoder`: kotlin.ByteArray, `decoder`: kotlin.ByteArray, `threads`: kotlin.UInt = 0u): SegmentAnything {
+    @Throws(EdgeSamException::class) fun `fromBytes`(`encoder`: kotlin.ByteArray, `decoder`: kotlin.ByteArray, `threads`: kotlin.Int = 0): SegmentAnything {
             return FfiConverterTypeSegmentAnything.lift(
     uniffiRustCallWithError(EdgeSamException) { _status ->
     UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes(
@@ -1972,7 +2338,7 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
         
         FfiConverterByteArray.lower(`encoder`),
         FfiConverterByteArray.lower(`decoder`),
-        FfiConverterUInt.lower(`threads`),_status)
+        FfiConverterInt.lower(`threads`),_status)
 }
     )
     }
@@ -1980,9 +2346,9 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
 
         
     /**
-     * Loads the encoder and decoder ONNX files. `threads` 0 uses one per CPU core.
+     * Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core.
      */
-    @Throws(EdgeSamException::class) fun `fromFiles`(`encoderPath`: kotlin.String, `decoderPath`: kotlin.String, `threads`: kotlin.UInt = 0u): SegmentAnything {
+    @Throws(EdgeSamException::class) fun `fromFiles`(`encoderPath`: kotlin.String, `decoderPath`: kotlin.String, `threads`: kotlin.Int = 0): SegmentAnything {
             return FfiConverterTypeSegmentAnything.lift(
     uniffiRustCallWithError(EdgeSamException) { _status ->
     UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files(
@@ -1990,7 +2356,7 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
         
         FfiConverterString.lower(`encoderPath`),
         FfiConverterString.lower(`decoderPath`),
-        FfiConverterUInt.lower(`threads`),_status)
+        FfiConverterInt.lower(`threads`),_status)
 }
     )
     }
@@ -2031,13 +2397,13 @@ public object FfiConverterTypeSegmentAnything: FfiConverter<SegmentAnything, Lon
  * A rectangle of pixels: origin at the top-left, sizes in pixels.
  */
 data class MaskRect (
-    var `x`: kotlin.UInt
+    var `x`: kotlin.Int
     , 
-    var `y`: kotlin.UInt
+    var `y`: kotlin.Int
     , 
-    var `width`: kotlin.UInt
+    var `width`: kotlin.Int
     , 
-    var `height`: kotlin.UInt
+    var `height`: kotlin.Int
     
 ){
     
@@ -2054,25 +2420,25 @@ data class MaskRect (
 public object FfiConverterTypeMaskRect: FfiConverterRustBuffer<MaskRect> {
     override fun read(buf: ByteBuffer): MaskRect {
         return MaskRect(
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
         )
     }
 
     override fun allocationSize(value: MaskRect) = (
-            FfiConverterUInt.allocationSize(value.`x`) +
-            FfiConverterUInt.allocationSize(value.`y`) +
-            FfiConverterUInt.allocationSize(value.`width`) +
-            FfiConverterUInt.allocationSize(value.`height`)
+            FfiConverterInt.allocationSize(value.`x`) +
+            FfiConverterInt.allocationSize(value.`y`) +
+            FfiConverterInt.allocationSize(value.`width`) +
+            FfiConverterInt.allocationSize(value.`height`)
     )
 
     override fun write(value: MaskRect, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`x`, buf)
-            FfiConverterUInt.write(value.`y`, buf)
-            FfiConverterUInt.write(value.`width`, buf)
-            FfiConverterUInt.write(value.`height`, buf)
+            FfiConverterInt.write(value.`x`, buf)
+            FfiConverterInt.write(value.`y`, buf)
+            FfiConverterInt.write(value.`width`, buf)
+            FfiConverterInt.write(value.`height`, buf)
     }
 }
 
@@ -2184,7 +2550,7 @@ data class SegmentPrompt (
     , 
     var `rect`: PromptRect? = null 
     , 
-    var `maskIndex`: kotlin.UInt? = null 
+    var `maskIndex`: kotlin.Int? = null 
     
 ){
     
@@ -2203,20 +2569,20 @@ public object FfiConverterTypeSegmentPrompt: FfiConverterRustBuffer<SegmentPromp
         return SegmentPrompt(
             FfiConverterSequenceTypePromptPoint.read(buf),
             FfiConverterOptionalTypePromptRect.read(buf),
-            FfiConverterOptionalUInt.read(buf),
+            FfiConverterOptionalInt.read(buf),
         )
     }
 
     override fun allocationSize(value: SegmentPrompt) = (
             FfiConverterSequenceTypePromptPoint.allocationSize(value.`points`) +
             FfiConverterOptionalTypePromptRect.allocationSize(value.`rect`) +
-            FfiConverterOptionalUInt.allocationSize(value.`maskIndex`)
+            FfiConverterOptionalInt.allocationSize(value.`maskIndex`)
     )
 
     override fun write(value: SegmentPrompt, buf: ByteBuffer) {
             FfiConverterSequenceTypePromptPoint.write(value.`points`, buf)
             FfiConverterOptionalTypePromptRect.write(value.`rect`, buf)
-            FfiConverterOptionalUInt.write(value.`maskIndex`, buf)
+            FfiConverterOptionalInt.write(value.`maskIndex`, buf)
     }
 }
 
@@ -2229,9 +2595,9 @@ data class Segmentation (
     /**
      * The mask's size: the photo's, after EXIF orientation.
      */
-    var `width`: kotlin.UInt
+    var `width`: kotlin.Int
     , 
-    var `height`: kotlin.UInt
+    var `height`: kotlin.Int
     , 
     /**
      * One byte per pixel, row after row: 255 inside the object, 0 outside.
@@ -2251,7 +2617,7 @@ data class Segmentation (
     /**
      * Which candidate `mask` is (0...3).
      */
-    var `maskIndex`: kotlin.UInt
+    var `maskIndex`: kotlin.Int
     , 
     /**
      * The rectangle enclosing the mask; absent when the mask is empty.
@@ -2261,7 +2627,7 @@ data class Segmentation (
     /**
      * Pixels inside the mask.
      */
-    var `area`: kotlin.ULong
+    var `area`: kotlin.Long
     
 ){
     
@@ -2278,37 +2644,37 @@ data class Segmentation (
 public object FfiConverterTypeSegmentation: FfiConverterRustBuffer<Segmentation> {
     override fun read(buf: ByteBuffer): Segmentation {
         return Segmentation(
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterByteArray.read(buf),
             FfiConverterFloat.read(buf),
             FfiConverterSequenceFloat.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterOptionalTypeMaskRect.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
         )
     }
 
     override fun allocationSize(value: Segmentation) = (
-            FfiConverterUInt.allocationSize(value.`width`) +
-            FfiConverterUInt.allocationSize(value.`height`) +
+            FfiConverterInt.allocationSize(value.`width`) +
+            FfiConverterInt.allocationSize(value.`height`) +
             FfiConverterByteArray.allocationSize(value.`mask`) +
             FfiConverterFloat.allocationSize(value.`score`) +
             FfiConverterSequenceFloat.allocationSize(value.`scores`) +
-            FfiConverterUInt.allocationSize(value.`maskIndex`) +
+            FfiConverterInt.allocationSize(value.`maskIndex`) +
             FfiConverterOptionalTypeMaskRect.allocationSize(value.`boundingBox`) +
-            FfiConverterULong.allocationSize(value.`area`)
+            FfiConverterLong.allocationSize(value.`area`)
     )
 
     override fun write(value: Segmentation, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`width`, buf)
-            FfiConverterUInt.write(value.`height`, buf)
+            FfiConverterInt.write(value.`width`, buf)
+            FfiConverterInt.write(value.`height`, buf)
             FfiConverterByteArray.write(value.`mask`, buf)
             FfiConverterFloat.write(value.`score`, buf)
             FfiConverterSequenceFloat.write(value.`scores`, buf)
-            FfiConverterUInt.write(value.`maskIndex`, buf)
+            FfiConverterInt.write(value.`maskIndex`, buf)
             FfiConverterOptionalTypeMaskRect.write(value.`boundingBox`, buf)
-            FfiConverterULong.write(value.`area`, buf)
+            FfiConverterLong.write(value.`area`, buf)
     }
 }
 
@@ -2317,7 +2683,8 @@ public object FfiConverterTypeSegmentation: FfiConverterRustBuffer<Segmentation>
 
 
 /**
- * What went wrong, in cases an app can act on. Each carries a human-readable `reason`.
+ * What went wrong, in cases an app can act on. Each carries a human-readable `reason`, the
+ * whole message (it already names the category, e.g. "bad image: ...").
  */
 sealed class EdgeSamException: kotlin.Exception() {
     
@@ -2636,28 +3003,60 @@ public object FfiConverterTypePixelFormat: FfiConverterRustBuffer<PixelFormat> {
 /**
  * @suppress
  */
-public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
-    override fun read(buf: ByteBuffer): kotlin.UInt? {
+public object FfiConverterOptionalInt: FfiConverterRustBuffer<kotlin.Int?> {
+    override fun read(buf: ByteBuffer): kotlin.Int? {
         if (buf.get().toInt() == 0) {
             return null
         }
-        return FfiConverterUInt.read(buf)
+        return FfiConverterInt.read(buf)
     }
 
-    override fun allocationSize(value: kotlin.UInt?): ULong {
+    override fun allocationSize(value: kotlin.Int?): ULong {
         if (value == null) {
             return 1UL
         } else {
-            return 1UL + FfiConverterUInt.allocationSize(value)
+            return 1UL + FfiConverterInt.allocationSize(value)
         }
     }
 
-    override fun write(value: kotlin.UInt?, buf: ByteBuffer) {
+    override fun write(value: kotlin.Int?, buf: ByteBuffer) {
         if (value == null) {
             buf.put(0)
         } else {
             buf.put(1)
-            FfiConverterUInt.write(value, buf)
+            FfiConverterInt.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeCancellationToken: FfiConverterRustBuffer<CancellationToken?> {
+    override fun read(buf: ByteBuffer): CancellationToken? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeCancellationToken.read(buf)
+    }
+
+    override fun allocationSize(value: CancellationToken?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeCancellationToken.allocationSize(value)
+        }
+    }
+
+    override fun write(value: CancellationToken?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeCancellationToken.write(value, buf)
         }
     }
 }

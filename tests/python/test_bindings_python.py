@@ -1,0 +1,241 @@
+"""The generated Python bindings (bindings/python/edgesam) against the core CLI, on the tiny stand-ins.
+
+The native library is copied beside the generated module from target/release, where the test
+command builds it.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import math
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import CLI, REPO
+
+PACKAGE_DIR = REPO / "bindings" / "python"
+NATIVE = REPO / "target" / "release" / "libedgesam_ffi.so"
+
+
+@pytest.fixture(scope="module")
+def edgesam():
+    if not NATIVE.exists():
+        pytest.fail(f"{NATIVE} is missing: build it with `cargo build --release -p edgesam-ffi`")
+    shutil.copy2(NATIVE, PACKAGE_DIR / "edgesam" / NATIVE.name)
+    sys.path.insert(0, str(PACKAGE_DIR))
+    import edgesam as module
+    yield module
+    sys.path.remove(str(PACKAGE_DIR))
+
+
+@pytest.fixture(scope="module")
+def pair():
+    import standins
+    return standins.ensure_standins("tiny")
+
+
+@pytest.fixture(scope="module")
+def model(edgesam, pair):
+    return edgesam.SegmentAnything.from_files(str(pair[0]), str(pair[1]), threads=1)
+
+
+def synthetic_rgb(width=320, height=200) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width]
+    rgb = np.stack([x * 200 // width + 20, y * 150 // height + 40, np.full_like(x, 120)], -1)
+    disc = (x - width * 0.6) ** 2 + (y - height * 0.4) ** 2 < (min(width, height) * 0.25) ** 2
+    rgb[disc] = (240, 220, 40)
+    rgb[(y > height * 0.75) & (x < width * 0.5)] = (20, 30, 90)
+    return rgb.astype(np.uint8)
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def photo():
+    rgb = synthetic_rgb()
+    return rgb, png_bytes(rgb)
+
+
+@pytest.fixture(scope="module")
+def embedding(model, photo):
+    return model.encode_image(photo[1])
+
+
+def prompt(edgesam, points=(), rect=None, mask_index=None):
+    return edgesam.SegmentPrompt(
+        points=[edgesam.PromptPoint(x=x, y=y, positive=bool(label)) for x, y, label in points],
+        rect=None if rect is None else edgesam.PromptRect(x0=rect[0], y0=rect[1], x1=rect[2], y1=rect[3]),
+        mask_index=mask_index,
+    )
+
+
+PROMPTS = {
+    "point": dict(points=[(200, 80, 1)]),
+    "box": dict(rect=(150, 30, 260, 130)),
+    "points_and_box": dict(points=[(200, 80, 1), (160, 40, 0)], rect=(150, 30, 260, 130)),
+}
+
+
+def check_segmentation(result, width, height):
+    assert (result.width, result.height) == (width, height)
+    mask = np.frombuffer(result.mask, dtype=np.uint8).reshape(height, width)
+    assert set(np.unique(mask)) <= {0, 255}
+    assert result.area == int((mask == 255).sum())
+    if result.area == 0:
+        assert result.bounding_box is None
+    else:
+        ys, xs = np.nonzero(mask)
+        box = result.bounding_box
+        assert (box.x, box.y, box.width, box.height) == (
+            xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
+    assert len(result.scores) == 4 and result.score == result.scores[result.mask_index]
+    return mask
+
+
+def run_cli(pair, image_path, spec, tmp_path):
+    mask_path = tmp_path / "cli_mask.png"
+    args = [str(CLI), "segment", "--encoder", str(pair[0]), "--decoder", str(pair[1]),
+            "--image", str(image_path), "--mask-out", str(mask_path), "--json"]
+    for x, y, label in spec.get("points", []):
+        args += ["--point", f"{x},{y},{label}"]
+    if "rect" in spec:
+        args += ["--box", ",".join(str(v) for v in spec["rect"])]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    return np.array(Image.open(mask_path)), json.loads(out)
+
+
+@pytest.mark.parametrize("name", sorted(PROMPTS))
+def test_segment_matches_the_core_cli(edgesam, model, embedding, photo, pair, name, tmp_path):
+    spec = PROMPTS[name]
+    result = model.segment(embedding, prompt(edgesam, **spec))
+    mask = check_segmentation(result, 320, 200)
+    if "points" in spec:
+        assert result.mask_index == int(np.argmax(result.scores))
+    else:
+        assert result.mask_index == 0
+    image_path = tmp_path / "photo.png"
+    image_path.write_bytes(photo[1])
+    cli_mask, cli_json = run_cli(pair, image_path, spec, tmp_path)
+    assert np.array_equal(mask, cli_mask)
+    assert cli_json["mask_index"] == result.mask_index
+    assert np.allclose(cli_json["scores"], result.scores, rtol=0, atol=1e-6)
+
+
+def test_explicit_mask_index_is_honoured(edgesam, model, embedding):
+    result = model.segment(embedding, prompt(edgesam, points=[(100, 100, 1)], mask_index=3))
+    assert result.mask_index == 3
+
+
+def test_raw_rgba_with_padded_stride_equals_the_png(edgesam, model, embedding, photo):
+    rgb = photo[0]
+    h, w, _ = rgb.shape
+    stride = w * 4 + 12
+    buffer = np.zeros((h, stride), dtype=np.uint8)
+    rgba = np.concatenate([rgb, np.full((h, w, 1), 255, np.uint8)], -1)
+    buffer[:, : w * 4] = rgba.reshape(h, w * 4)
+    from_pixels = model.encode_pixels(buffer.tobytes(), w, h, stride, edgesam.PixelFormat.RGBA8)
+    p = prompt(edgesam, **PROMPTS["point"])
+    assert model.segment(from_pixels, p) == model.segment(embedding, p)
+
+
+def test_loading_from_bytes_and_embedding_round_trip(edgesam, pair, embedding, model):
+    from_bytes = edgesam.SegmentAnything.from_bytes(pair[0].read_bytes(), pair[1].read_bytes())
+    restored = edgesam.ImageEmbedding.from_bytes(embedding.to_bytes())
+    assert (restored.width(), restored.height()) == (320, 200)
+    p = prompt(edgesam, **PROMPTS["points_and_box"])
+    assert from_bytes.segment(restored, p) == model.segment(embedding, p)
+
+
+def test_model_errors(edgesam, pair, tmp_path):
+    E = edgesam.EdgeSamError
+    encoder, decoder = pair[0].read_bytes(), pair[1].read_bytes()
+    cases = [
+        (E.FileNotFound, lambda: edgesam.SegmentAnything.from_files(str(tmp_path / "no.onnx"), str(pair[1]))),
+        (E.NotAModel, lambda: edgesam.SegmentAnything.from_bytes(b"", decoder)),
+        (E.NotAModel, lambda: edgesam.SegmentAnything.from_bytes(b"garbage" * 100, decoder)),
+        (E.NotAModel, lambda: edgesam.SegmentAnything.from_bytes(encoder[: len(encoder) // 2], decoder)),
+        (E.WrongModel, lambda: edgesam.SegmentAnything.from_bytes(decoder, encoder)),
+    ]
+    for error, call in cases:
+        with pytest.raises(error) as caught:
+            call()
+        assert caught.value.reason
+
+
+def test_image_prompt_and_embedding_errors(edgesam, model, embedding):
+    E = edgesam.EdgeSamError
+    one_pixel = png_bytes(np.zeros((1, 1, 3), np.uint8))
+    rgba = bytes(8 * 4 * 4)
+    cases = [
+        (E.BadImage, lambda: model.encode_image(b"")),
+        (E.BadImage, lambda: model.encode_image(b"not an image at all")),
+        (E.BadImage, lambda: model.encode_image(one_pixel)),
+        (E.BadImage, lambda: model.encode_pixels(rgba, 8, 4, 31, edgesam.PixelFormat.RGBA8)),
+        (E.BadImage, lambda: model.encode_pixels(rgba[:-1], 8, 4, 32, edgesam.PixelFormat.RGBA8)),
+        (E.BadPrompt, lambda: model.segment(embedding, prompt(edgesam))),
+        (E.BadPrompt, lambda: model.segment(embedding, prompt(edgesam, points=[(math.nan, 3, 1)]))),
+        (E.BadPrompt, lambda: model.segment(embedding, prompt(edgesam, points=[(900, 3, 1)]))),
+        (E.BadPrompt, lambda: model.segment(embedding, prompt(edgesam, points=[(9, 3, 1)], mask_index=4))),
+        (E.BadEmbedding, lambda: edgesam.ImageEmbedding.from_bytes(embedding.to_bytes()[:-7])),
+        (E.BadEmbedding, lambda: edgesam.ImageEmbedding.from_bytes(b"xyz")),
+    ]
+    for error, call in cases:
+        with pytest.raises(error) as caught:
+            call()
+        assert caught.value.reason
+
+
+def test_async_encode_equals_sync_and_cancellation_returns_promptly(edgesam, model, embedding, photo):
+    async def scenario():
+        awaited = await model.encode_image_async(photo[1])
+        task = asyncio.ensure_future(model.encode_image_async(photo[1]))
+        await asyncio.sleep(0)
+        started = time.perf_counter()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return awaited, time.perf_counter() - started
+
+    awaited, cancel_latency = asyncio.run(scenario())
+    p = prompt(edgesam, **PROMPTS["point"])
+    assert model.segment(awaited, p) == model.segment(embedding, p)
+    print(f"cancelled encode returned after {cancel_latency * 1e3:.2f} ms")
+    assert cancel_latency < 0.5
+    # The model stays usable after a cancelled call.
+    assert model.segment(model.encode_image(photo[1]), p) == model.segment(embedding, p)
+
+
+def test_eight_threads_on_one_model_agree_with_serial(edgesam, model, embedding):
+    prompts = [prompt(edgesam, points=[(20 + 37 * i % 300, 15 + 23 * i % 180, i % 2)]) for i in range(16)]
+    serial = [model.segment(embedding, p) for p in prompts]
+    results = {}
+
+    def worker(index):
+        results[index] = [model.segment(embedding, p) for p in prompts]
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 8
+    for index in range(8):
+        assert results[index] == serial
+
+
+def test_logging_can_be_initialised_twice(edgesam):
+    edgesam.init_logging(edgesam.LogLevel.DEBUG)
+    edgesam.init_logging(edgesam.LogLevel.WARN)
