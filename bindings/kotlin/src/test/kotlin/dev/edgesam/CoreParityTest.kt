@@ -38,8 +38,8 @@ class CoreParityTest {
     private class CoreResult(val mask: ByteArray, val width: Int, val height: Int, val json: String) {
         val scores: List<Float> =
             Regex("\"scores\":\\[([^\\]]*)]").find(json)!!.groupValues[1].split(',')
-                // serde_json prints the f32 scores as f64 (parse as double, then narrow: exact),
-                // and a NaN score (an empty candidate's stability score is 0/0) as null.
+                // serde_json prints the f32 scores as f64 (parse as double, then narrow: exact).
+                // A NaN would be null: the core reports an empty candidate's 0/0 score as 0.
                 .map { it.trim().let { v -> if (v == "null") Float.NaN else v.toDouble().toFloat() } }
         val maskIndex: Int = Regex("\"mask_index\":(\\d+)").find(json)!!.groupValues[1].toInt()
         val area: Long = Regex("\"area\":(\\d+)").find(json)!!.groupValues[1].toLong()
@@ -84,15 +84,16 @@ class CoreParityTest {
             val ours = Fixtures.model.segment(Fixtures.embedding, prompt)
             println("  prompt $i: scores ${ours.scores}, maskIndex ${ours.maskIndex}, area ${ours.area}, box ${ours.boundingBox}")
             val what = "prompt $i ($prompt); core printed ${core.json}"
-            assertEquals(core.width.toUInt(), ours.width, what)
-            assertEquals(core.height.toUInt(), ours.height, what)
+            assertEquals(core.width, ours.width, what)
+            assertEquals(core.height, ours.height, what)
             assertArrayEquals(core.mask, ours.mask, "mask bytes, $what")
+            assertTrue(core.scores.all { it.isFinite() }, "the CLI printed a non-finite score: $what")
             assertEquals(core.scores, ours.scores, "scores, $what")
-            assertEquals(core.maskIndex.toUInt(), ours.maskIndex, "mask index, $what")
-            assertEquals(core.area.toULong(), ours.area, "area, $what")
+            assertEquals(core.maskIndex, ours.maskIndex, "mask index, $what")
+            assertEquals(core.area, ours.area, "area, $what")
             assertEquals(
                 core.bbox,
-                ours.boundingBox?.let { listOf(it.x, it.y, it.width, it.height).map(UInt::toInt) },
+                ours.boundingBox?.let { listOf(it.x, it.y, it.width, it.height) },
                 "bounding box, $what",
             )
         }

@@ -39,7 +39,7 @@ class EmbeddingBytesTest {
     @Test
     fun `an embedding is usable by another instance of the same model pair`() {
         val bytes = Fixtures.embedding.toBytes()
-        SegmentAnything.fromBytes(Fixtures.encoderFile.readBytes(), Fixtures.decoderFile.readBytes(), 1u).use { other ->
+        SegmentAnything.fromBytes(Fixtures.encoderFile.readBytes(), Fixtures.decoderFile.readBytes(), 1).use { other ->
             val restored = ImageEmbedding.fromBytes(bytes)
             assertSameSegmentation(
                 Fixtures.model.segment(Fixtures.embedding, Fixtures.prompts[1]),

@@ -14,7 +14,7 @@ class EncodeTest {
         val stride = Fixtures.WIDTH * 4 + 12 // three pixels of padding per row
         val pixels = Fixtures.rgba(Fixtures.photo, stride)
         val fromPixels = model.encodePixels(
-            pixels, Fixtures.WIDTH.toUInt(), Fixtures.HEIGHT.toUInt(), stride.toUInt(), PixelFormat.RGBA8,
+            pixels, Fixtures.WIDTH, Fixtures.HEIGHT, stride, PixelFormat.RGBA8,
         )
         assertEquals(fromPng.width(), fromPixels.width())
         assertEquals(fromPng.height(), fromPixels.height())
@@ -32,7 +32,7 @@ class EncodeTest {
         val full = Fixtures.rgba(Fixtures.photo, stride)
         val short = full.copyOf(full.size - 8)
         val emb = Fixtures.model.encodePixels(
-            short, Fixtures.WIDTH.toUInt(), Fixtures.HEIGHT.toUInt(), stride.toUInt(), PixelFormat.RGBA8,
+            short, Fixtures.WIDTH, Fixtures.HEIGHT, stride, PixelFormat.RGBA8,
         )
         assertArrayEquals(Fixtures.embedding.toBytes(), emb.toBytes())
     }
@@ -51,7 +51,7 @@ class EncodeTest {
         }
         val expected = Fixtures.embedding.toBytes()
         val model = Fixtures.model
-        assertArrayEquals(expected, model.encodePixels(bgra, w.toUInt(), h.toUInt(), (w * 4).toUInt(), PixelFormat.BGRA8).toBytes())
-        assertArrayEquals(expected, model.encodePixels(rgb, w.toUInt(), h.toUInt(), (w * 3).toUInt(), PixelFormat.RGB8).toBytes())
+        assertArrayEquals(expected, model.encodePixels(bgra, w, h, w * 4, PixelFormat.BGRA8).toBytes())
+        assertArrayEquals(expected, model.encodePixels(rgb, w, h, w * 3, PixelFormat.RGB8).toBytes())
     }
 }

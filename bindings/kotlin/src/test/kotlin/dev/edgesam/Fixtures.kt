@@ -114,7 +114,7 @@ object Fixtures {
         SegmentPrompt(rect = PromptRect(180f, 25f, 290f, 115f)),
         SegmentPrompt(rect = PromptRect(290f, 185f, 170f, 120f)),
         SegmentPrompt(points = listOf(PromptPoint(220f, 160f)), rect = PromptRect(170f, 120f, 290f, 185f)),
-        SegmentPrompt(points = listOf(PromptPoint(10f, 10f)), maskIndex = 2u),
+        SegmentPrompt(points = listOf(PromptPoint(10f, 10f)), maskIndex = 2),
     )
 
     /** Checks two results field by field: `Segmentation.equals` compares `mask` by reference. */
@@ -131,12 +131,14 @@ object Fixtures {
 
     /** Checks the invariants of one result: size, 0/255 bytes, area and box from the bytes. */
     fun assertConsistent(s: Segmentation, width: Int = WIDTH, height: Int = HEIGHT) {
-        assertEquals(width.toUInt(), s.width)
-        assertEquals(height.toUInt(), s.height)
+        assertEquals(width, s.width)
+        assertEquals(height, s.height)
         assertEquals(width * height, s.mask.size, "one byte per pixel")
         assertEquals(4, s.scores.size, "four candidate scores")
-        assertTrue(s.maskIndex < 4u, "maskIndex ${s.maskIndex}")
-        assertEquals(s.scores[s.maskIndex.toInt()], s.score, "score is the chosen candidate's")
+        assertTrue(s.maskIndex in 0..3, "maskIndex ${s.maskIndex}")
+        assertEquals(s.scores[s.maskIndex], s.score, "score is the chosen candidate's")
+        // An empty candidate's stability score (0/0 in the official graph) is reported as 0.
+        assertTrue(s.scores.all { it.isFinite() }, "scores are finite: ${s.scores}")
         var area = 0L
         var x0 = Int.MAX_VALUE
         var y0 = Int.MAX_VALUE
@@ -157,12 +159,12 @@ object Fixtures {
                 }
             }
         }
-        assertEquals(area.toULong(), s.area, "area counts the 255 bytes")
+        assertEquals(area, s.area, "area counts the 255 bytes")
         if (area == 0L) {
             assertEquals(null, s.boundingBox, "an empty mask has no bounding box")
         } else {
             assertEquals(
-                MaskRect(x0.toUInt(), y0.toUInt(), (x1 - x0 + 1).toUInt(), (y1 - y0 + 1).toUInt()),
+                MaskRect(x0, y0, x1 - x0 + 1, y1 - y0 + 1),
                 s.boundingBox,
                 "bounding box encloses exactly the 255 bytes",
             )

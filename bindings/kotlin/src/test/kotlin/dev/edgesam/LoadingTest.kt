@@ -9,10 +9,10 @@ import org.junit.jupiter.api.Test
 class LoadingTest {
     @Test
     fun `loads from files`() {
-        SegmentAnything.fromFiles(Fixtures.encoderFile.path, Fixtures.decoderFile.path, threads = 1u).use { model ->
+        SegmentAnything.fromFiles(Fixtures.encoderFile.path, Fixtures.decoderFile.path, threads = 1).use { model ->
             model.encodeImage(Fixtures.photoPng).use { emb ->
-                assertEquals(Fixtures.WIDTH.toUInt(), emb.width())
-                assertEquals(Fixtures.HEIGHT.toUInt(), emb.height())
+                assertEquals(Fixtures.WIDTH, emb.width())
+                assertEquals(Fixtures.HEIGHT, emb.height())
                 assertConsistent(model.segment(emb, Fixtures.prompts[0]))
             }
         }

@@ -16,14 +16,14 @@ class SegmentTest {
     fun `a point picks the best scoring candidate`() {
         val s = model.segment(emb, SegmentPrompt(points = listOf(PromptPoint(96f, 70f))))
         assertConsistent(s)
-        assertEquals(argmax(s.scores), s.maskIndex.toInt(), "with points the best score wins: ${s.scores}")
+        assertEquals(argmax(s.scores), s.maskIndex, "with points the best score wins: ${s.scores}")
     }
 
     @Test
     fun `a box alone picks candidate 0`() {
         val s = model.segment(emb, SegmentPrompt(rect = PromptRect(180f, 25f, 290f, 115f)))
         assertConsistent(s)
-        assertEquals(0u, s.maskIndex, "a box alone takes the single-mask output")
+        assertEquals(0, s.maskIndex, "a box alone takes the single-mask output")
     }
 
     @Test
@@ -36,7 +36,7 @@ class SegmentTest {
             ),
         )
         assertConsistent(s)
-        assertEquals(argmax(s.scores), s.maskIndex.toInt(), "with points the best score wins: ${s.scores}")
+        assertEquals(argmax(s.scores), s.maskIndex, "with points the best score wins: ${s.scores}")
     }
 
     @Test
@@ -52,7 +52,7 @@ class SegmentTest {
             SegmentPrompt(points = listOf(PromptPoint(96f, 70f))),
             SegmentPrompt(rect = PromptRect(180f, 25f, 290f, 115f)),
         )) {
-            val masks = (0u..3u).map { i ->
+            val masks = (0..3).map { i ->
                 model.segment(emb, prompt.copy(maskIndex = i)).also {
                     assertConsistent(it)
                     assertEquals(i, it.maskIndex)
@@ -61,7 +61,7 @@ class SegmentTest {
             // The four candidates share one decoder run: same scores, each mask its own.
             for (m in masks) assertEquals(masks[0].scores, m.scores)
             val default = model.segment(emb, prompt)
-            assertArrayEquals(masks[default.maskIndex.toInt()].mask, default.mask, "the default is one of the four")
+            assertArrayEquals(masks[default.maskIndex].mask, default.mask, "the default is one of the four")
         }
     }
 
@@ -80,7 +80,7 @@ class SegmentTest {
         // With random weights the masks mean nothing, but the checks above are only worth something
         // when some of them have pixels on both sides.
         val results = Fixtures.prompts.map { model.segment(emb, it).also(::assertConsistent) }
-        val total = (Fixtures.WIDTH * Fixtures.HEIGHT).toULong()
-        assertTrue(results.any { it.area > 0u && it.area < total }, "areas: ${results.map { it.area }}")
+        val total = (Fixtures.WIDTH * Fixtures.HEIGHT).toLong()
+        assertTrue(results.any { it.area > 0L && it.area < total }, "areas: ${results.map { it.area }}")
     }
 }
