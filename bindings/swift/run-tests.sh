@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the generated Swift bindings (Sources/EdgeSAM/EdgeSAM.swift + the EdgeSAMFFI header and
-# modulemap) with a real Swift 6 compiler and runs Tests/EdgeSAMLinuxTests against the host-built
+# Builds the Swift bindings (Sources/EdgeSAM: the generated EdgeSAM.swift and the hand-written
+# EdgeSAM+Concurrency.swift, + the EdgeSAMFFI header and modulemap) with a real Swift 6 compiler and runs Tests/EdgeSAMLinuxTests against the host-built
 # native library, on the tiny stand-in models.
 #
 # Linux has no Swift for Debian 12, so the compiler lives in a Debian trixie root made by
@@ -120,13 +120,19 @@ ffi_flags=(-I "$include" -Xcc "-fmodule-map-file=$include/module.modulemap"
     -module-cache-path "$inside/module-cache")
 
 mkdir -p "$work/build"
-log "compiling the generated bindings (module EdgeSAM, Swift 6 language mode)"
+# Every Swift file of Sources/EdgeSAM: the generated EdgeSAM.swift and the hand-written
+# conveniences next to it (EdgeSAM+Concurrency.swift), as SwiftPM would build the target.
+sources=()
+for source in "$HERE"/Sources/EdgeSAM/*.swift; do
+    sources+=("$REPO_IN_ROOT/bindings/swift/Sources/EdgeSAM/$(basename "$source")")
+done
+log "compiling module EdgeSAM from ${#sources[@]} files (Swift 6 language mode)"
 in_root swiftc -swift-version 6 -module-name EdgeSAM -parse-as-library \
     -emit-library -emit-module -emit-module-path "$inside/build/EdgeSAM.swiftmodule" \
     -o "$inside/build/libEdgeSAM.so" "${ffi_flags[@]}" \
-    "$REPO_IN_ROOT/bindings/swift/Sources/EdgeSAM/EdgeSAM.swift" \
+    "${sources[@]}" \
     -L "$REPO_IN_ROOT/target/release" -ledgesam_ffi ||
-    fail_setup "the generated EdgeSAM.swift does not compile"
+    fail_setup "the EdgeSAM module (Sources/EdgeSAM/*.swift) does not compile"
 
 log "compiling the tests (Swift 6 language mode)"
 in_root swiftc -swift-version 6 -module-name EdgeSAMLinuxTests "${ffi_flags[@]}" \
