@@ -68,6 +68,7 @@ impl CancellationToken {
 struct Outcome<T> {
     result: oneshot::Receiver<Result<T, EdgeSamError>>,
     token: Arc<CancellationToken>,
+    finished: bool,
 }
 
 impl<T> Future for Outcome<T> {
@@ -75,6 +76,7 @@ impl<T> Future for Outcome<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if let Poll::Ready(result) = Pin::new(&mut self.result).poll(cx) {
+            self.finished = true;
             return Poll::Ready(result.unwrap_or(Err(EdgeSamError::Cancelled)));
         }
         if self.token.poll_cancelled(cx) {
@@ -86,8 +88,11 @@ impl<T> Future for Outcome<T> {
 
 impl<T> Drop for Outcome<T> {
     fn drop(&mut self) {
-        // Harmless once the work is done; the stop signal when the caller gave up before.
-        self.token.cancel();
+        // The caller gave up before the result: tell the worker. A caller's token stays usable
+        // for later calls when this one finished.
+        if !self.finished {
+            self.token.cancel();
+        }
     }
 }
 
@@ -116,6 +121,7 @@ pub(crate) async fn run_in_background<T: Send + 'static>(
     Outcome {
         result: receiver,
         token,
+        finished: false,
     }
     .await
 }
@@ -176,6 +182,14 @@ mod tests {
         );
         std::thread::sleep(Duration::from_millis(500));
         assert_eq!(*seen.lock().unwrap(), Some(true));
+    }
+
+    #[test]
+    fn a_token_outlives_a_finished_call() {
+        let token = CancellationToken::new();
+        block_on(run_in_background(Some(token.clone()), |_| Ok(()))).unwrap();
+        assert!(!token.is_cancelled());
+        block_on(run_in_background(Some(token), |_| Ok(()))).unwrap();
     }
 
     #[test]

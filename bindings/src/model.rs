@@ -89,7 +89,7 @@ fn segment(
     embedding: &ImageEmbedding,
     prompt: SegmentPrompt,
 ) -> Result<Segmentation, EdgeSamError> {
-    let (prompt, mask_index) = prompt.to_core();
+    let (prompt, mask_index) = prompt.to_core()?;
     Ok(model.predict(&embedding.inner, &prompt, mask_index)?.into())
 }
 

@@ -1,5 +1,7 @@
 //! Records and enums that cross the FFI.
 
+use crate::error::EdgeSamError;
+
 /// Byte order of one pixel in a raw buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum PixelFormat {
@@ -52,7 +54,13 @@ pub struct SegmentPrompt {
 }
 
 impl SegmentPrompt {
-    pub(crate) fn to_core(&self) -> (edgesam::Prompt, Option<usize>) {
+    pub(crate) fn to_core(&self) -> Result<(edgesam::Prompt, Option<usize>), EdgeSamError> {
+        let mask_index = match self.mask_index {
+            None => None,
+            Some(i) => Some(usize::try_from(i).map_err(|_| EdgeSamError::BadPrompt {
+                reason: format!("bad prompt: mask index {i} is negative; the candidates are 0...3"),
+            })?),
+        };
         let points = self
             .points
             .iter()
@@ -72,12 +80,7 @@ impl SegmentPrompt {
             x1: r.x1,
             y1: r.y1,
         });
-        (
-            edgesam::Prompt { points, bbox },
-            // A negative index is out of range like 4 is: map it past the end.
-            self.mask_index
-                .map(|i| usize::try_from(i).unwrap_or(usize::MAX)),
-        )
+        Ok((edgesam::Prompt { points, bbox }, mask_index))
     }
 }
 
