@@ -58,7 +58,10 @@ impl SegmentPrompt {
         let mask_index = match self.mask_index {
             None => None,
             Some(i) => Some(usize::try_from(i).map_err(|_| EdgeSamError::BadPrompt {
-                reason: format!("bad prompt: mask index {i} is negative; the candidates are 0...3"),
+                // Worded as the core's MaskIndexOutOfRange, which covers indices above 3.
+                reason: format!(
+                    "mask index {i} is out of range: the decoder returns 4 candidates (0..=3)"
+                ),
             })?),
         };
         let points = self
