@@ -384,7 +384,7 @@ enum DecoderPlans {
     Symbolic(Runnable),
     PerPointCount {
         /// The decluttered graph each concrete plan is derived from.
-        template: Model,
+        template: Box<Model>,
         symbol: String,
         plans: Mutex<HashMap<usize, Runnable>>,
     },
@@ -429,7 +429,7 @@ impl Decoder {
                         detail: format!("{e:#}"),
                     })?;
                 DecoderPlans::PerPointCount {
-                    template: checked.model,
+                    template: Box::new(checked.model),
                     symbol,
                     plans: Mutex::new(HashMap::new()),
                 }
@@ -455,7 +455,7 @@ impl Decoder {
                     return Ok(plan.clone());
                 }
                 let started = std::time::Instant::now();
-                let mut model = template.clone();
+                let mut model = Model::clone(template);
                 let plan = model
                     .transform(SetSymbols::new().value(symbol.as_str(), points as i64))
                     .and_then(|_| model.into_runnable())
