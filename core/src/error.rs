@@ -64,6 +64,11 @@ pub enum Error {
     #[error("bad embedding: {detail}")]
     BadEmbedding { detail: String },
 
+    /// A mask that cannot be used as given: its bytes or COCO RLE do not cover its size, or it is
+    /// combined with (or drawn on) something of another size.
+    #[error("bad mask: {detail}")]
+    BadMask { detail: String },
+
     /// tract failed while running a graph that passed the load-time checks.
     #[error("inference failed in the {role}: {detail}")]
     Inference { role: ModelRole, detail: String },
@@ -80,6 +85,12 @@ impl Error {
 
     pub(crate) fn bad_prompt(detail: impl Into<String>) -> Self {
         Error::BadPrompt {
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn bad_mask(detail: impl Into<String>) -> Self {
+        Error::BadMask {
             detail: detail.into(),
         }
     }

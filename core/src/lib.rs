@@ -23,9 +23,11 @@ pub mod embedding;
 pub mod engine;
 pub mod error;
 pub mod image_input;
+pub mod outputs;
 pub mod postprocess;
 pub mod preprocess;
 pub mod prompt;
+pub mod repvit_fold;
 
 use std::path::Path;
 
