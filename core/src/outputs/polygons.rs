@@ -65,8 +65,9 @@ fn framed_in_background(mask: &Mask) -> image::GrayImage {
 /// collapse to a point. So the border is cut at its first point and the point farthest from it,
 /// and each half is simplified as an open curve between two distant ends.
 fn simplify_closed(border: &[Point<u32>], tolerance: f64) -> Vec<Point<u32>> {
-    // `!(t > 0)` also catches NaN, which imageproc would reject with a panic.
-    if !(tolerance > 0.0) || border.len() < 3 {
+    // NaN is refused here too: imageproc panics on a tolerance that is not above 0.
+    let simplifies = tolerance > 0.0;
+    if !simplifies || border.len() < 3 {
         return border.to_vec();
     }
     let start = border[0];
