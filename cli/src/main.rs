@@ -3,6 +3,7 @@
 mod bench;
 mod info;
 mod npy;
+mod outputs;
 mod segment;
 
 use std::path::PathBuf;
@@ -28,8 +29,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Segment the object under the given points and/or box; write the mask as a PNG.
-    Segment(segment::SegmentArgs),
+    /// Segment the object under the given points and/or box; write the mask as PNG, RLE, polygons,
+    /// cut-out or overlay.
+    Segment(Box<segment::SegmentArgs>),
     /// Print a model file's inputs and outputs and whether it meets the encoder or decoder contract.
     Info {
         /// ONNX files to inspect.

@@ -1,6 +1,6 @@
 //! `edgesam segment`: one photo, one prompt, one mask.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -8,9 +8,10 @@ use clap::Args;
 use edgesam::engine::EMBEDDING_SHAPE;
 use edgesam::postprocess::{CANDIDATES, LOW_RES_SIDE};
 use edgesam::preprocess::ENCODER_SIDE;
-use edgesam::{EdgeSam, Mask, Point, Prompt, RgbImage};
+use edgesam::{EdgeSam, Point, Prompt};
 use serde_json::json;
 
+use crate::outputs::OutputArgs;
 use crate::{npy, parse_box, parse_point, ModelArgs};
 
 #[derive(Args)]
@@ -29,12 +30,8 @@ pub struct SegmentArgs {
     /// Candidate to output (0..=3) instead of the default choice.
     #[arg(long)]
     mask_index: Option<usize>,
-    /// Where to write the mask: 8-bit grey PNG at the photo's size, 255 inside.
-    #[arg(long)]
-    mask_out: PathBuf,
-    /// Where to write the photo with the mask tinted over it.
-    #[arg(long)]
-    overlay_out: Option<PathBuf>,
+    #[command(flatten)]
+    outputs: OutputArgs,
     /// Print one JSON object with scores, choice, box, area and timings.
     #[arg(long)]
     json: bool,
@@ -88,10 +85,7 @@ pub fn run(args: &SegmentArgs) -> Result<ExitCode, String> {
         .map_err(|e| e.to_string())?;
     let predict_ms = ms(t);
 
-    write_mask(&prediction.mask, &args.mask_out)?;
-    if let Some(path) = &args.overlay_out {
-        write_overlay(&photo, &prediction.mask, path)?;
-    }
+    args.outputs.write(&photo, &prediction.mask)?;
     if let Some(dir) = &args.dump_dir {
         let decoder_prompt = edgesam::prompt::decoder_prompt(
             &prompt,
@@ -148,8 +142,7 @@ pub fn run(args: &SegmentArgs) -> Result<ExitCode, String> {
         println!("{report}");
     } else {
         println!(
-            "mask {} ({}x{}): candidate {} score {:.3}, area {} px, box {}",
-            args.mask_out.display(),
+            "mask {}x{}: candidate {} score {:.3}, area {} px, box {}",
             photo.width(),
             photo.height(),
             prediction.mask_index,
@@ -162,37 +155,4 @@ pub fn run(args: &SegmentArgs) -> Result<ExitCode, String> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_mask(mask: &Mask, path: &Path) -> Result<(), String> {
-    image::GrayImage::from_raw(mask.width, mask.height, mask.data.clone())
-        .ok_or("mask buffer does not match its size")?
-        .save_with_format(path, image::ImageFormat::Png)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-/// The photo with the mask tinted blue and the rest dimmed, as a UI shows a selection.
-fn write_overlay(photo: &RgbImage, mask: &Mask, path: &Path) -> Result<(), String> {
-    const TINT: [f32; 3] = [30.0, 144.0, 255.0];
-    let pixels: Vec<u8> = photo
-        .pixels()
-        .chunks_exact(3)
-        .zip(&mask.data)
-        .flat_map(|(px, &m)| {
-            let mut out = [0u8; 3];
-            for c in 0..3 {
-                let v = px[c] as f32;
-                out[c] = if m != 0 {
-                    0.5 * v + 0.5 * TINT[c]
-                } else {
-                    0.6 * v
-                } as u8;
-            }
-            out
-        })
-        .collect();
-    image::RgbImage::from_raw(photo.width(), photo.height(), pixels)
-        .ok_or("overlay buffer does not match its size")?
-        .save_with_format(path, image::ImageFormat::Png)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

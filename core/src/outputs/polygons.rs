@@ -17,8 +17,8 @@ pub const DEFAULT_TOLERANCE: f64 = 1.0;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Polygon {
     /// Vertices `[x, y]` in photo pixels, in order, not repeating the first. They are centres of
-    /// border pixels inside the mask (OpenCV's `findContours` convention), so filling the polygon
-    /// with its edges included gives the region back.
+    /// border pixels inside the mask, for holes too (OpenCV's `findContours` convention): a
+    /// region is its polygon with the edges, a hole its polygon's interior without them.
     pub points: Vec<[u32; 2]>,
     /// Whether this borders a hole inside a region rather than a region itself.
     pub is_hole: bool,
