@@ -1,6 +1,6 @@
 //! Selection editing: add a tap's mask to the current selection, or take it away.
 
-use super::check_same_size;
+use super::{check_mask, check_same_size};
 use crate::error::Result;
 use crate::Mask;
 
@@ -23,8 +23,8 @@ impl Mask {
     /// Applies `keep` to each pair of pixels; any non-zero byte counts as inside, and the result
     /// is 255 or 0 like every mask the library returns.
     fn combine(&self, other: &Mask, keep: impl Fn(bool, bool) -> bool) -> Result<Mask> {
+        check_mask(other)?;
         check_same_size(self, (other.width, other.height), "other mask")?;
-        check_same_size(other, (self.width, self.height), "other mask")?;
         let data = self
             .data
             .iter()
