@@ -28,8 +28,9 @@ pub struct Polygon {
 }
 
 /// The borders of the mask's 8-connected regions and of their holes (Suzuki and Abe's border
-/// following, by `imageproc`), each simplified by Douglas–Peucker: no border pixel lies farther
-/// than `tolerance` pixels from the polygon. A tolerance of 0 (or less) keeps every border pixel.
+/// following, by `imageproc`), each simplified by Douglas–Peucker: every dropped border pixel
+/// lies within `tolerance` pixels of the line through the polygon edge that replaces it. A
+/// tolerance of 0 (or less) keeps every border pixel.
 pub fn outline_polygons(mask: &Mask, tolerance: f64) -> Result<Vec<Polygon>> {
     check_mask(mask)?;
     Ok(find_contours::<u32>(&framed_in_background(mask))
