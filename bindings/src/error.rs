@@ -47,7 +47,8 @@ impl From<edgesam::Error> for EdgeSamError {
                 EdgeSamError::BadPrompt { reason }
             }
             E::BadEmbedding { .. } => EdgeSamError::BadEmbedding { reason },
-            E::Inference { .. } => EdgeSamError::Internal { reason },
+            // No exported call takes or makes a mask yet, so reaching this is a library bug.
+            E::Inference { .. } | E::BadMask { .. } => EdgeSamError::Internal { reason },
         }
     }
 }

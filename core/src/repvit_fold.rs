@@ -190,7 +190,7 @@ struct Kernel<'a> {
 fn floats(t: &pb::TensorProto) -> anyhow::Result<Vec<f32>> {
     if !t.raw_data.is_empty() {
         anyhow::ensure!(
-            t.raw_data.len() % 4 == 0,
+            t.raw_data.len().is_multiple_of(4),
             "initializer {} is cut short",
             t.name
         );
