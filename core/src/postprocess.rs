@@ -42,35 +42,52 @@ fn linear_taps(src: usize, dst: usize) -> Vec<LinearTap> {
 }
 
 /// Bilinear resize of a `src_w` x `src_h` float image to `dst_w` x `dst_h` with OpenCV's
-/// INTER_LINEAR geometry, keeping only the output window `[0, keep_w) x [0, keep_h)`.
+/// INTER_LINEAR geometry, keeping only the output window `[0, keep_w) x [0, keep_h)`, written
+/// into `dst` (`keep_w * keep_h` values) through `convert`, on up to `threads` threads.
 ///
 /// Horizontal pass first, then vertical, as OpenCV orders them.
-fn resize_linear_window(
+fn resize_linear_into<T: Send>(
     src: &[f32],
     (src_w, src_h): (usize, usize),
     (dst_w, dst_h): (usize, usize),
     (keep_w, keep_h): (usize, usize),
-) -> Vec<f32> {
+    dst: &mut [T],
+    threads: usize,
+    convert: impl Fn(f32) -> T + Sync,
+) {
     let x_taps = &linear_taps(src_w, dst_w)[..keep_w];
     let y_taps = &linear_taps(src_h, dst_h)[..keep_h];
     // Only the source rows some output row reads need a horizontal pass.
     let rows_needed = y_taps.last().map_or(0, |t| t.hi + 1);
     let mut horizontal = vec![0.0f32; rows_needed * keep_w];
-    for y in 0..rows_needed {
-        let row = &src[y * src_w..(y + 1) * src_w];
-        let out = &mut horizontal[y * keep_w..(y + 1) * keep_w];
-        for (o, t) in out.iter_mut().zip(x_taps) {
-            *o = row[t.lo] * (1.0 - t.frac) + row[t.hi] * t.frac;
+    crate::parallel::for_row_chunks(&mut horizontal, keep_w, threads, |first, rows| {
+        for (y, out) in (first..).zip(rows.chunks_exact_mut(keep_w)) {
+            let row = &src[y * src_w..(y + 1) * src_w];
+            for (o, t) in out.iter_mut().zip(x_taps) {
+                *o = row[t.lo] * (1.0 - t.frac) + row[t.hi] * t.frac;
+            }
         }
-    }
-    let mut out = vec![0.0f32; keep_w * keep_h];
-    for (y, t) in y_taps.iter().enumerate() {
-        let a = &horizontal[t.lo * keep_w..(t.lo + 1) * keep_w];
-        let b = &horizontal[t.hi * keep_w..(t.hi + 1) * keep_w];
-        for ((o, &a), &b) in out[y * keep_w..(y + 1) * keep_w].iter_mut().zip(a).zip(b) {
-            *o = a * (1.0 - t.frac) + b * t.frac;
+    });
+    let horizontal = &horizontal;
+    crate::parallel::for_row_chunks(dst, keep_w, threads, |first, rows| {
+        for (t, out) in y_taps[first..].iter().zip(rows.chunks_exact_mut(keep_w)) {
+            let a = &horizontal[t.lo * keep_w..(t.lo + 1) * keep_w];
+            let b = &horizontal[t.hi * keep_w..(t.hi + 1) * keep_w];
+            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                *o = convert(a * (1.0 - t.frac) + b * t.frac);
+            }
         }
-    }
+    });
+}
+
+fn resize_linear_window(
+    src: &[f32],
+    src_size: (usize, usize),
+    dst_size: (usize, usize),
+    keep: (usize, usize),
+) -> Vec<f32> {
+    let mut out = vec![0.0; keep.0 * keep.1];
+    resize_linear_into(src, src_size, dst_size, keep, &mut out, 1, |v| v);
     out
 }
 
@@ -79,27 +96,53 @@ pub fn resize_linear(src: &[f32], src_size: (usize, usize), dst_size: (usize, us
     resize_linear_window(src, src_size, dst_size, dst_size)
 }
 
+/// The 1024-frame upsample of one 256x256 logit mask, cropped to the `resized` area that holds
+/// the photo; only that window is computed, the padding is thrown away anyway.
+fn cropped_frame_logits(low_res: &[f32], resized: (u32, u32)) -> Vec<f32> {
+    let frame = crate::preprocess::ENCODER_SIDE;
+    resize_linear_window(
+        low_res,
+        (LOW_RES_SIDE, LOW_RES_SIDE),
+        (frame, frame),
+        (resized.0 as usize, resized.1 as usize),
+    )
+}
+
 /// One 256x256 logit mask brought to the photo's `width` x `height`: upsample to the 1024 frame,
 /// crop the `resized` area that holds the photo, resize to the photo.
-///
-/// The upsample computes only the cropped window: the padding is thrown away anyway.
 pub fn logits_to_image_size(
     low_res: &[f32],
     resized: (u32, u32),
     original: (u32, u32),
 ) -> Vec<f32> {
-    let frame = crate::preprocess::ENCODER_SIDE;
-    let cropped = resize_linear_window(
-        low_res,
-        (LOW_RES_SIDE, LOW_RES_SIDE),
-        (frame, frame),
-        (resized.0 as usize, resized.1 as usize),
-    );
     resize_linear(
-        &cropped,
+        &cropped_frame_logits(low_res, resized),
         (resized.0 as usize, resized.1 as usize),
         (original.0 as usize, original.1 as usize),
     )
+}
+
+/// The mask bytes of [`threshold`]`(`[`logits_to_image_size`]`(..))`, with the same arithmetic,
+/// thresholded as each value is computed: a 12-megapixel photo never holds its 48 MB of float
+/// logits. The final resize runs on up to `threads` threads.
+pub fn mask_at_image_size(
+    low_res: &[f32],
+    resized: (u32, u32),
+    original: (u32, u32),
+    threads: usize,
+) -> Vec<u8> {
+    let (w, h) = (original.0 as usize, original.1 as usize);
+    let mut mask = vec![0u8; w * h];
+    resize_linear_into(
+        &cropped_frame_logits(low_res, resized),
+        (resized.0 as usize, resized.1 as usize),
+        (w, h),
+        (w, h),
+        &mut mask,
+        threads,
+        |l| if l > 0.0 { 255 } else { 0 },
+    );
+    mask
 }
 
 /// Mask bytes from logits: 255 where the logit is above 0, else 0.
@@ -237,6 +280,30 @@ mod tests {
         // Rows agree (no variation along y) up to the rounding of the vertical blend.
         for (top, bottom) in out[..100].iter().zip(&out[4900..]) {
             assert!((top - bottom).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn mask_at_image_size_equals_threshold_of_the_float_logits() {
+        // A smooth field with zero crossings, through sizes that up- and downscale each axis.
+        let low_res: Vec<f32> = (0..LOW_RES_SIDE * LOW_RES_SIDE)
+            .map(|i| {
+                let (x, y) = ((i % LOW_RES_SIDE) as f32, (i / LOW_RES_SIDE) as f32);
+                (x * 0.07).sin() * 3.0 + (y * 0.05).cos() * 2.0 - 0.5
+            })
+            .collect();
+        for (resized, original) in [
+            ((1024, 768), (4000, 3000)),
+            ((542, 1024), (9, 17)),
+            ((1024, 1024), (1024, 1024)),
+        ] {
+            let expected = threshold(&logits_to_image_size(&low_res, resized, original));
+            for threads in [1, 3] {
+                let mask = mask_at_image_size(&low_res, resized, original, threads);
+                assert_eq!(mask.len(), (original.0 * original.1) as usize);
+                assert!(mask == expected, "{resized:?} -> {original:?} differs");
+                assert!(mask.contains(&0) && mask.contains(&255));
+            }
         }
     }
 

@@ -28,8 +28,13 @@ pub struct EncoderInput {
 
 /// Resize, normalise and pad an RGB image into the encoder's input tensor.
 pub fn preprocess(image: &RgbImage) -> EncoderInput {
+    preprocess_with_threads(image, 1)
+}
+
+/// [`preprocess`] with the resize on up to `threads` threads (the result is the same).
+pub fn preprocess_with_threads(image: &RgbImage, threads: usize) -> EncoderInput {
     let (new_w, new_h) = resized_size(image.width(), image.height());
-    let resized = resize_bilinear_antialiased(image, new_w, new_h);
+    let resized = resize_bilinear_antialiased(image, new_w, new_h, threads);
     let plane = ENCODER_SIDE * ENCODER_SIDE;
     let mut data = vec![0.0f32; 3 * plane];
     for c in 0..3 {
@@ -100,53 +105,70 @@ fn bilinear_taps(in_size: usize, out_size: usize) -> Vec<Taps> {
 }
 
 /// Pillow's `clip8`: round the fixed-point accumulator back to a byte.
-fn clip8(acc: i64) -> u8 {
+fn clip8(acc: i32) -> u8 {
     (acc >> PRECISION_BITS).clamp(0, 255) as u8
 }
 
-/// Resample one axis. `lines` source lines of `in_len` pixels are read with `src_index(line, i)`
-/// and written with `dst_index(line, i)`; both index the first of three channel bytes.
-fn resample_axis(
-    src: &[u8],
-    dst: &mut [u8],
-    taps: &[Taps],
-    lines: usize,
-    src_index: impl Fn(usize, usize) -> usize,
-    dst_index: impl Fn(usize, usize) -> usize,
-) {
-    for line in 0..lines {
-        for (out, tap) in taps.iter().enumerate() {
-            let mut acc = [1i64 << (PRECISION_BITS - 1); 3];
-            for (k, &w) in tap.weights.iter().enumerate() {
-                let s = src_index(line, tap.first + k);
-                for c in 0..3 {
-                    acc[c] += src[s + c] as i64 * w as i64;
+/// The accumulator's start: one half in fixed point, so that `clip8` rounds to nearest.
+const ROUNDING: i32 = 1 << (PRECISION_BITS - 1);
+
+// Accumulators are i32 as in Pillow: weights sum to about 1 << PRECISION_BITS, so 255 times
+// that (plus rounding) stays below 2^31; the arithmetic, hence every byte, is Pillow's.
+
+/// Horizontal pass: every row of `src` (`w` RGB pixels) resampled to `taps.len()` pixels.
+fn resample_rows(src: &[u8], w: usize, taps: &[Taps], dst: &mut [u8], threads: usize) {
+    let out_len = taps.len() * 3;
+    crate::parallel::for_row_chunks(dst, out_len, threads, |first, rows| {
+        let src_rows = src[first * w * 3..].chunks_exact(w * 3);
+        for (row, out) in src_rows.zip(rows.chunks_exact_mut(out_len)) {
+            for (tap, px) in taps.iter().zip(out.chunks_exact_mut(3)) {
+                let window = &row[tap.first * 3..(tap.first + tap.weights.len()) * 3];
+                let mut acc = [ROUNDING; 3];
+                for (&weight, s) in tap.weights.iter().zip(window.chunks_exact(3)) {
+                    acc[0] += s[0] as i32 * weight;
+                    acc[1] += s[1] as i32 * weight;
+                    acc[2] += s[2] as i32 * weight;
                 }
-            }
-            let d = dst_index(line, out);
-            for c in 0..3 {
-                dst[d + c] = clip8(acc[c]);
+                px.copy_from_slice(&acc.map(clip8));
             }
         }
-    }
+    });
+}
+
+/// Vertical pass: output row `y` is the weighted sum of whole source rows, accumulated a row at
+/// a time so the inner loop runs over contiguous bytes.
+fn resample_columns(src: &[u8], row_len: usize, taps: &[Taps], dst: &mut [u8], threads: usize) {
+    crate::parallel::for_row_chunks(dst, row_len, threads, |first, rows| {
+        let mut acc = vec![0i32; row_len];
+        for (tap, out) in taps[first..].iter().zip(rows.chunks_exact_mut(row_len)) {
+            acc.fill(ROUNDING);
+            for (k, &weight) in tap.weights.iter().enumerate() {
+                let row = &src[(tap.first + k) * row_len..(tap.first + k + 1) * row_len];
+                for (a, &s) in acc.iter_mut().zip(row) {
+                    *a += s as i32 * weight;
+                }
+            }
+            for (o, &a) in out.iter_mut().zip(&acc) {
+                *o = clip8(a);
+            }
+        }
+    });
 }
 
 /// Pillow's `Image.resize(size, Image.BILINEAR)` for an RGB image, bit for bit: a horizontal pass
 /// into an 8-bit intermediate, then a vertical pass, each skipped when its axis keeps its size.
-pub fn resize_bilinear_antialiased(image: &RgbImage, new_w: u32, new_h: u32) -> RgbImage {
+/// Rows are shared out between up to `threads` threads.
+pub fn resize_bilinear_antialiased(
+    image: &RgbImage,
+    new_w: u32,
+    new_h: u32,
+    threads: usize,
+) -> RgbImage {
     let (w, h) = (image.width() as usize, image.height() as usize);
     let (nw, nh) = (new_w as usize, new_h as usize);
     let horizontal = if nw != w {
-        let taps = bilinear_taps(w, nw);
         let mut out = vec![0u8; nw * h * 3];
-        resample_axis(
-            image.pixels(),
-            &mut out,
-            &taps,
-            h,
-            |y, x| (y * w + x) * 3,
-            |y, x| (y * nw + x) * 3,
-        );
+        resample_rows(image.pixels(), w, &bilinear_taps(w, nw), &mut out, threads);
         RgbImage::from_packed(new_w, image.height(), out)
     } else {
         image.clone()
@@ -154,15 +176,13 @@ pub fn resize_bilinear_antialiased(image: &RgbImage, new_w: u32, new_h: u32) -> 
     if nh == h {
         return horizontal;
     }
-    let taps = bilinear_taps(h, nh);
     let mut out = vec![0u8; nw * nh * 3];
-    resample_axis(
+    resample_columns(
         horizontal.pixels(),
+        nw * 3,
+        &bilinear_taps(h, nh),
         &mut out,
-        &taps,
-        nw,
-        |x, y| (y * nw + x) * 3,
-        |x, y| (y * nw + x) * 3,
+        threads,
     );
     RgbImage::from_packed(new_w, new_h, out)
 }
@@ -226,14 +246,14 @@ mod tests {
     #[test]
     fn resize_of_a_constant_image_is_constant() {
         let image = RgbImage::from_packed(7, 5, [10u8, 200, 77].repeat(35));
-        let out = resize_bilinear_antialiased(&image, 13, 3);
+        let out = resize_bilinear_antialiased(&image, 13, 3, 1);
         assert!(out.pixels().chunks(3).all(|p| p == [10, 200, 77]));
     }
 
     #[test]
     fn resize_averages_a_two_pixel_row_into_one() {
         let image = RgbImage::from_packed(2, 1, vec![0, 100, 255, 255, 101, 0]);
-        let out = resize_bilinear_antialiased(&image, 1, 1);
+        let out = resize_bilinear_antialiased(&image, 1, 1, 1);
         // (0 + 255) / 2 = 127.5 -> Pillow's rounding gives 128; (100 + 101) / 2 = 100.5 -> 101.
         assert_eq!(out.pixels(), &[128, 101, 128]);
     }
@@ -253,5 +273,17 @@ mod tests {
         let expected_b = (103.0 - 103.53) / 57.375;
         assert!((input.data[2 * plane + 5] - expected_b).abs() < 1e-6);
         assert_eq!(input.data[2 * plane + 1023 * 1024 + 1023], 0.0);
+    }
+
+    #[test]
+    fn threads_share_rows_without_changing_a_byte() {
+        let (w, h) = (1037u32, 611u32);
+        let pixels: Vec<u8> = (0..w * h * 3).map(|i| (i * 31 % 253) as u8).collect();
+        let image = RgbImage::from_packed(w, h, pixels);
+        let one = resize_bilinear_antialiased(&image, 300, 177, 1);
+        for threads in [2, 3, 7] {
+            let many = resize_bilinear_antialiased(&image, 300, 177, threads);
+            assert!(one.pixels() == many.pixels(), "{threads} threads differ");
+        }
     }
 }
