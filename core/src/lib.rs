@@ -24,6 +24,7 @@ pub mod engine;
 pub mod error;
 pub mod image_input;
 pub mod outputs;
+mod parallel;
 pub mod postprocess;
 pub mod preprocess;
 pub mod prompt;
@@ -132,6 +133,8 @@ pub struct EdgeSam {
     encoder: Encoder,
     decoder: Decoder,
     executor: Executor,
+    /// Threads for tract and for the row loops of pre- and post-processing.
+    threads: usize,
 }
 
 impl std::fmt::Debug for EdgeSam {
@@ -159,14 +162,22 @@ impl EdgeSam {
     /// Loads the pair from ONNX bytes (models kept in an app bundle or asset pack).
     pub fn from_bytes(encoder: &[u8], decoder: &[u8], options: Options) -> Result<Self> {
         let started = std::time::Instant::now();
-        let encoder = Encoder::from_bytes(encoder)?;
-        let encoder_time = started.elapsed();
-        let decoder = Decoder::from_bytes(decoder, options.decoder_planning)?;
+        // The two graphs load independently: on a phone's several cores the cold start is the
+        // slower of the two, not their sum.
+        let (encoder, decoder) = std::thread::scope(|scope| {
+            let decoder = scope.spawn(|| Decoder::from_bytes(decoder, options.decoder_planning));
+            let encoder = Encoder::from_bytes(encoder);
+            let decoder = decoder.join().unwrap_or_else(|panic| {
+                Err(Error::Inference {
+                    role: ModelRole::Decoder,
+                    detail: format!("loading panicked: {}", panic_text(&panic)),
+                })
+            });
+            (encoder, decoder)
+        });
+        let (encoder, decoder) = (encoder?, decoder?);
         let name = engine::official_file_name(encoder.sha256()).unwrap_or("a non-official encoder");
-        log::info!(
-            "loaded {name} in {encoder_time:?} and the decoder in {:?}",
-            started.elapsed() - encoder_time,
-        );
+        log::info!("loaded {name} and its decoder in {:?}", started.elapsed());
         Ok(Self::from_parts(encoder, decoder, options.threads))
     }
 
@@ -177,6 +188,7 @@ impl EdgeSam {
             encoder,
             decoder,
             executor: engine::executor_for(threads),
+            threads: threads.max(1),
         }
     }
 
@@ -188,7 +200,7 @@ impl EdgeSam {
     /// Encodes a photo once; keep the embedding and predict from it per tap.
     pub fn encode(&self, image: &RgbImage) -> Result<Embedding> {
         self.encode_preprocessed(
-            &preprocess::preprocess(image),
+            &preprocess::preprocess_with_threads(image, self.threads),
             image.width(),
             image.height(),
         )
@@ -257,15 +269,15 @@ impl EdgeSam {
         let index = mask_index.unwrap_or_else(|| prompt.default_mask_index(&out.scores));
         let (original, resized) = (embedding.image_size(), embedding.resized_size());
         let plane = LOW_RES_SIDE * LOW_RES_SIDE;
-        let logits = postprocess::logits_to_image_size(
-            &out.masks[index * plane..(index + 1) * plane],
-            resized,
-            original,
-        );
         let mask = Mask {
             width: original.0,
             height: original.1,
-            data: postprocess::threshold(&logits),
+            data: postprocess::mask_at_image_size(
+                &out.masks[index * plane..(index + 1) * plane],
+                resized,
+                original,
+                self.threads,
+            ),
         };
         log::debug!(
             "predicted {} tokens: decoder {decoded:?}, total {:?}",
@@ -279,6 +291,14 @@ impl EdgeSam {
             mask,
         })
     }
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message")
 }
 
 /// Reads a model file and reports its interface and which contract it meets.
