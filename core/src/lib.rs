@@ -19,6 +19,7 @@
 //! `prompt` (coordinates into the 1024 frame, box as two labelled points, no padding point) and
 //! `postprocess` (OpenCV-style bilinear upsample, crop, resize, threshold at 0).
 
+pub mod benchmark;
 pub mod embedding;
 pub mod engine;
 pub mod error;
