@@ -5,12 +5,14 @@
 //! are [`EdgeSamError`] cases an app can act on, and a Rust panic becomes `Internal`, never a crash.
 
 mod background;
+mod benchmark;
 mod error;
 mod logging;
 mod model;
 mod types;
 
 pub use background::CancellationToken;
+pub use benchmark::run_benchmark;
 pub use error::EdgeSamError;
 pub use logging::{init_logging, LogLevel};
 pub use model::{ImageEmbedding, SegmentAnything};

@@ -19,7 +19,7 @@ pub struct ImageEmbedding {
 }
 
 /// `threads <= 0` means one per CPU core.
-fn options(threads: i32) -> edgesam::Options {
+pub(crate) fn options(threads: i32) -> edgesam::Options {
     let threads = match usize::try_from(threads) {
         Ok(n) if n > 0 => n,
         _ => std::thread::available_parallelism().map_or(1, |n| n.get()),

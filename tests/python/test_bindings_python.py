@@ -239,3 +239,30 @@ def test_eight_threads_on_one_model_agree_with_serial(edgesam, model, embedding)
 def test_logging_can_be_initialised_twice(edgesam):
     edgesam.init_logging(edgesam.LogLevel.DEBUG)
     edgesam.init_logging(edgesam.LogLevel.WARN)
+
+
+def test_run_benchmark_reports_every_step_and_the_files_hashes(edgesam, pair, photo):
+    import hashlib
+    report = json.loads(edgesam.run_benchmark(str(pair[0]), str(pair[1]), image_data=photo[1],
+                                              runs=3, points=3, threads=1))
+    assert report["engine"] == "tract"
+    assert (report["threads"], report["points"]) == (1, 3)
+    assert report["image"] == {"width": 320, "height": 200}
+    for step in ("preprocess_ms", "encode_ms", "decode_ms", "predict_ms"):
+        t = report[step]
+        assert t["runs"] == 3 and 0 < t["min"] <= t["median"] <= t["p90"], (step, t)
+    for once in ("cold_start_ms", "first_encode_ms", "first_predict_ms"):
+        assert report[once] > 0, once
+    assert report["peak_rss_bytes"] > 0
+    assert report["encoder_sha256"] == hashlib.sha256(Path(pair[0]).read_bytes()).hexdigest()
+    assert report["decoder_sha256"] == hashlib.sha256(Path(pair[1]).read_bytes()).hexdigest()
+
+
+def test_run_benchmark_gives_typed_errors(edgesam, pair, photo, tmp_path):
+    E = edgesam.EdgeSamError
+    with pytest.raises(E.FileNotFound):
+        edgesam.run_benchmark(str(tmp_path / "missing.onnx"), str(pair[1]), runs=1)
+    with pytest.raises(E.BadImage):
+        edgesam.run_benchmark(str(pair[0]), str(pair[1]), image_data=b"not an image", runs=1)
+    with pytest.raises(E.BadPrompt):
+        edgesam.run_benchmark(str(pair[0]), str(pair[1]), image_data=photo[1], runs=0)

@@ -527,6 +527,8 @@ def _uniffi_check_contract_api_version(lib):
 def _uniffi_check_api_checksums(lib):
     if lib.uniffi_edgesam_ffi_checksum_func_init_logging() != 30979:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() != 37745:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel() != 28670:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled() != 61267:
@@ -589,6 +591,9 @@ _UniffiLib.ffi_edgesam_ffi_uniffi_contract_version.restype = ctypes.c_uint32
 _UniffiLib.uniffi_edgesam_ffi_checksum_func_init_logging.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_func_init_logging.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_func_run_benchmark.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_func_run_benchmark.restype = ctypes.c_uint16
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel.restype = ctypes.c_uint16
@@ -639,6 +644,16 @@ _UniffiLib.uniffi_edgesam_ffi_fn_func_init_logging.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_func_init_logging.restype = None
+_UniffiLib.uniffi_edgesam_ffi_fn_func_run_benchmark.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.c_uint32,
+    ctypes.c_uint32,
+    ctypes.c_int32,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_func_run_benchmark.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_edgesam_ffi_fn_method_cancellationtoken_cancel.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -2510,6 +2525,44 @@ class _UniffiFfiConverterTypeSegmentAnything:
     @classmethod
     def write(cls, value: SegmentAnything, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
+
+class _UniffiFfiConverterOptionalBytes(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterBytes.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterBytes.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterBytes.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u32"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**32
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u32()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u32(value)
 def init_logging(level: LogLevel) -> None:
     """
     Call once at app start (later calls only change the level).
@@ -2527,6 +2580,44 @@ def init_logging(level: LogLevel) -> None:
         *_uniffi_lowered_args,
     )
     return _uniffi_lift_return(_uniffi_ffi_result)
+def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[object, typing.Optional[bytes]] = _DEFAULT,runs: int = 5,points: int = 2,threads: int = 0) -> str:
+    """
+    Loads the model files (timed as the cold start), then times pre-processing, encoding and taps
+    of 2..N points on `image_data` (a JPEG/PNG/WebP; a synthetic 4000x3000 photo when absent),
+    `runs` times each after a warm-up. Returns the report as JSON: thread count, cold start,
+    min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
+    SHA-256 of both files. It takes seconds: call it off the main thread.
+"""
+    
+    _UniffiFfiConverterString.check_lower(encoder_path)
+
+    _UniffiFfiConverterString.check_lower(decoder_path)
+
+    if image_data is _DEFAULT:
+        image_data = None
+    _UniffiFfiConverterOptionalBytes.check_lower(image_data)
+
+    _UniffiFfiConverterUInt32.check_lower(runs)
+
+    _UniffiFfiConverterUInt32.check_lower(points)
+
+    _UniffiFfiConverterInt32.check_lower(threads)
+    _uniffi_lowered_args = (
+        _UniffiFfiConverterString.lower(encoder_path),
+        _UniffiFfiConverterString.lower(decoder_path),
+        _UniffiFfiConverterOptionalBytes.lower(image_data),
+        _UniffiFfiConverterUInt32.lower(runs),
+        _UniffiFfiConverterUInt32.lower(points),
+        _UniffiFfiConverterInt32.lower(threads),
+    )
+    _uniffi_lift_return = _UniffiFfiConverterString.lift
+    _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_edgesam_ffi_fn_func_run_benchmark,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
 
 __all__ = [
     "InternalError",
@@ -2539,6 +2630,7 @@ __all__ = [
     "SegmentPrompt",
     "Segmentation",
     "init_logging",
+    "run_benchmark",
     "CancellationToken",
     "CancellationTokenProtocol",
     "ImageEmbedding",

@@ -465,6 +465,22 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
+    typealias FfiType = UInt32
+    typealias SwiftType = UInt32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     typealias FfiType = Int32
     typealias SwiftType = Int32
@@ -1963,6 +1979,30 @@ fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeCancellationToken: FfiConverterRustBuffer {
     typealias SwiftType = CancellationToken?
 
@@ -2130,6 +2170,26 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * Loads the model files (timed as the cold start), then times pre-processing, encoding and taps
+ * of 2..N points on `image_data` (a JPEG/PNG/WebP; a synthetic 4000x3000 photo when absent),
+ * `runs` times each after a warm-up. Returns the report as JSON: thread count, cold start,
+ * min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
+ * SHA-256 of both files. It takes seconds: call it off the main thread.
+ */
+public func runBenchmark(encoderPath: String, decoderPath: String, imageData: Data? = nil, runs: UInt32 = UInt32(5), points: UInt32 = UInt32(2), threads: Int32 = 0)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_func_run_benchmark(
+        FfiConverterString.lower(encoderPath),
+        FfiConverterString.lower(decoderPath),
+        FfiConverterOptionData.lower(imageData),
+        FfiConverterUInt32.lower(runs),
+        FfiConverterUInt32.lower(points),
+        FfiConverterInt32.lower(threads),uniffiCallStatus
+    )
+})
+}
+/**
  * Call once at app start (later calls only change the level).
  */
 public func initLogging(level: LogLevel)  {try! rustCall() {
@@ -2154,6 +2214,9 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_edgesam_ffi_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_func_run_benchmark() != 37745) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_func_init_logging() != 30979) {
         return InitializationResult.apiChecksumMismatch

@@ -878,6 +878,24 @@ await test("initLogging twice") { t in
     _ = try model.segment(embedding: embedding, prompt: manifest.cases[0].prompt)
 }
 
+await test("runBenchmark: every step in its JSON, typed errors") { t in
+    let json = try runBenchmark(encoderPath: encoderPath, decoderPath: decoderPath,
+                                imageData: photoPNG, runs: 2, points: 2, threads: 1)
+    let report = try require(t, try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+                             "runBenchmark returned no JSON object: \(json)")
+    for step in ["preprocess_ms", "encode_ms", "decode_ms", "predict_ms"] {
+        let timing = report[step] as? [String: Any]
+        t.check((timing?["runs"] as? Int) == 2, "\(step) has no 2 timed runs: \(String(describing: timing))")
+    }
+    t.check((report["cold_start_ms"] as? Double ?? 0) > 0, "no cold start in \(json)")
+    t.check((report["threads"] as? Int) == 1, "threads in \(json)")
+    let image = report["image"] as? [String: Any]
+    t.check((image?["width"] as? Int) == photoWidth, "image width in \(json)")
+    expectError(t, "BadImage", "a benchmark of a non-image") {
+        try runBenchmark(encoderPath: encoderPath, decoderPath: decoderPath, imageData: Data([1, 2, 3]), runs: 1)
+    }
+}
+
 if let latency = cancelLatencyMs {
     say(String(format: "cancellation latency (Task.cancel() -> encode(imageData:) throws), worst: %.1f ms", latency))
 }

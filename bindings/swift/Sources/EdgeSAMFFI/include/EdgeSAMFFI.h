@@ -349,6 +349,11 @@ RustBuffer uniffi_edgesam_ffi_fn_method_segmentanything_segment(uint64_t ptr, ui
 uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_segment_async(uint64_t ptr, uint64_t embedding, RustBuffer prompt
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_RUN_BENCHMARK
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_RUN_BENCHMARK
+RustBuffer uniffi_edgesam_ffi_fn_func_run_benchmark(RustBuffer encoder_path, RustBuffer decoder_path, RustBuffer image_data, uint32_t runs, uint32_t points, int32_t threads, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_INIT_LOGGING
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_INIT_LOGGING
 void uniffi_edgesam_ffi_fn_func_init_logging(RustBuffer level, RustCallStatus *_Nonnull out_status
@@ -612,6 +617,12 @@ void ffi_edgesam_ffi_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_EDGESAM_FFI_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_EDGESAM_FFI_RUST_FUTURE_COMPLETE_VOID
 void ffi_edgesam_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_FUNC_RUN_BENCHMARK
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_FUNC_RUN_BENCHMARK
+uint16_t uniffi_edgesam_ffi_checksum_func_run_benchmark(void
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_FUNC_INIT_LOGGING

@@ -682,6 +682,8 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_edgesam_ffi_checksum_func_run_benchmark(
+    ): Int
     external fun uniffi_edgesam_ffi_checksum_func_init_logging(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel(
@@ -776,6 +778,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_edgesam_ffi_fn_method_segmentanything_segment_async(`ptr`: Long,`embedding`: Long,`prompt`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_edgesam_ffi_fn_func_run_benchmark(`encoderPath`: RustBuffer.ByValue,`decoderPath`: RustBuffer.ByValue,`imageData`: RustBuffer.ByValue,`runs`: Int,`points`: Int,`threads`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_edgesam_ffi_fn_func_init_logging(`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun ffi_edgesam_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -897,6 +901,9 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() and 0xFFFF) != 37745) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_edgesam_ffi_checksum_func_init_logging() and 0xFFFF) != 30979) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1140,6 +1147,29 @@ private class JavaLangRefCleanable(
     val cleanable: java.lang.ref.Cleaner.Cleanable
 ) : UniffiCleaner.Cleanable {
     override fun clean() = cleanable.clean()
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterUInt: FfiConverter<UInt, Int> {
+    override fun lift(value: Int): UInt {
+        return value.toUInt()
+    }
+
+    override fun read(buf: ByteBuffer): UInt {
+        return lift(buf.getInt())
+    }
+
+    override fun lower(value: UInt): Int {
+        return value.toInt()
+    }
+
+    override fun allocationSize(value: UInt) = 4UL
+
+    override fun write(value: UInt, buf: ByteBuffer) {
+        buf.putInt(value.toInt())
+    }
 }
 
 /**
@@ -3035,6 +3065,38 @@ public object FfiConverterOptionalInt: FfiConverterRustBuffer<kotlin.Int?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteArray?> {
+    override fun read(buf: ByteBuffer): kotlin.ByteArray? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterByteArray.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ByteArray?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterByteArray.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ByteArray?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterByteArray.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeCancellationToken: FfiConverterRustBuffer<CancellationToken?> {
     override fun read(buf: ByteBuffer): CancellationToken? {
         if (buf.get().toInt() == 0) {
@@ -3187,6 +3249,30 @@ public object FfiConverterSequenceTypePromptPoint: FfiConverterRustBuffer<List<P
 
 
 
+
+        /**
+         * Loads the model files (timed as the cold start), then times pre-processing, encoding and taps
+         * of 2..N points on `image_data` (a JPEG/PNG/WebP; a synthetic 4000x3000 photo when absent),
+         * `runs` times each after a warm-up. Returns the report as JSON: thread count, cold start,
+         * min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
+         * SHA-256 of both files. It takes seconds: call it off the main thread.
+         */
+    @Throws(EdgeSamException::class) fun `runBenchmark`(`encoderPath`: kotlin.String, `decoderPath`: kotlin.String, `imageData`: kotlin.ByteArray? = null, `runs`: kotlin.UInt = 5u, `points`: kotlin.UInt = 2u, `threads`: kotlin.Int = 0): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_func_run_benchmark(
+    
+        
+        FfiConverterString.lower(`encoderPath`),
+        FfiConverterString.lower(`decoderPath`),
+        FfiConverterOptionalByteArray.lower(`imageData`),
+        FfiConverterUInt.lower(`runs`),
+        FfiConverterUInt.lower(`points`),
+        FfiConverterInt.lower(`threads`),_status)
+}
+    )
+    }
+    
 
         /**
          * Call once at app start (later calls only change the level).
