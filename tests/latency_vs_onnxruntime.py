@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-"""Latency of the Rust CLI (tract) beside onnxruntime on the same model files and threads.
+"""The speed of the Rust library (tract) beside onnxruntime, on the same model files, photo and cores.
 
-    python tests/latency_vs_onnxruntime.py --size full --runs 7 --threads 1
+    .venv/bin/python tests/latency_vs_onnxruntime.py --size full --runs 7 --threads 1,2
 
-Ensures the stand-in models (models/standins.py), writes one synthetic photo, then
-  - onnxruntime (CPU, intra_op_num_threads=T, inter_op 1, sequential): one warm-up, then `runs`
-    timed encoder runs (with the reference's pre-processing, as the CLI's encode_ms includes it, and
-    alone) and `runs` timed decoder runs with 2 points, alone and with the reference's
-    post-processing of one mask (cv2 upsample, crop, resize, threshold), as the CLI's predict_ms;
-  - `edgesam bench --encoder E --decoder D --image I --points 2 --runs R --threads T --json`;
-and prints a table of medians with the ratio tract / onnxruntime, then one JSON line with all
-figures. Not a test: nothing is asserted. Ratios > 1 mean tract is slower.
+Ensures the stand-in models (models/standins.py) and writes one synthetic photo (default: the
+4000x3000 `big` one, a phone photo's size). Then, for each thread count T, two fresh processes:
+  - onnxruntime (CPU provider, intra_op_num_threads=T, inter_op 1, sequential), a child process of
+    this script: cold start (both sessions created), then one warm-up and `runs` timed runs of
+    the reference pipeline's steps: pre-processing (Pillow), encoder, pre-processing + encoder,
+    the decoder alone with 2 points, and a tap (decoder + post-processing of the chosen mask to
+    the photo's size: cv2 upsample, crop, resize, threshold); its peak resident memory at the end;
+  - `edgesam bench --image PHOTO --points 2 --runs R --threads T --json`: the same steps through
+    the library, and its own peak resident memory.
+Prints one table per thread count with medians and tract / onnxruntime ratios (below 1: tract
+is faster), then one JSON line with every figure. A benchmark, not a test: nothing is asserted.
 """
 from __future__ import annotations
 
@@ -49,109 +52,126 @@ def timed(fn, runs):
     return out
 
 
+def peak_rss_bytes():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return None
+
+
+def onnxruntime_figures(enc: Path, dec: Path, photo: Path, threads: int, runs: int) -> dict:
+    """Runs in a child process of its own, so that its peak memory is onnxruntime's alone."""
+    import onnxruntime as ort
+
+    t0 = time.perf_counter()
+    session = ref.ReferenceSession(enc, dec, threads=threads)
+    cold_start = (time.perf_counter() - t0) * 1e3
+    rgb = ref.load_rgb(photo)
+    h, w = rgb.shape[:2]
+    x = ref.preprocess(rgb)
+    emb = session.encode(x)
+    coords, labels = ref.prompt_arrays([(w * 0.4, h * 0.5, 1), (w * 0.7, h * 0.3, 0)], None, h, w)
+
+    def tap():
+        scores, masks = session.decode(emb, coords, labels)
+        k = ref.choose_mask_index(scores, True, False)
+        return ref.threshold(ref.postprocess_logits(masks[0, k], h, w))
+
+    return {
+        "version": ort.__version__,
+        "cold_start_ms": cold_start,
+        "preprocess_ms": stats(timed(lambda: ref.preprocess(rgb), runs)),
+        "encode_run_ms": stats(timed(lambda: session.encode(x), runs)),
+        "encode_ms": stats(timed(lambda: session.encode(ref.preprocess(rgb)), runs)),
+        "decode_ms": stats(timed(lambda: session.decode(emb, coords, labels), runs)),
+        "predict_ms": stats(timed(tap, runs)),
+        "peak_rss_bytes": peak_rss_bytes(),
+    }
+
+
+def run_json(cmd, what):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        return None, f"{what} exited {p.returncode}: {p.stderr.strip()[-2000:]}"
+    try:
+        return json.loads(p.stdout.strip().splitlines()[-1]), None
+    except (json.JSONDecodeError, IndexError) as e:
+        return None, f"{what} printed no JSON object ({e}): {p.stdout[:500]!r}"
+
+
+def median(fig, *keys):
+    v = fig
+    for k in keys:
+        if not isinstance(v, dict) or k not in v:
+            return None
+        v = v[k]
+    return float(v) if v is not None else None
+
+
+ROWS = [  # label, keys in both reports
+    ("encode (pre-processing + encoder)", ("encode_ms", "median")),
+    ("pre-processing alone", ("preprocess_ms", "median")),
+    ("decoder alone (2 points)", ("decode_ms", "median")),
+    ("tap (decoder + mask at photo size)", ("predict_ms", "median")),
+    ("tap, best run", ("predict_ms", "min")),
+    ("cold start (both models ready)", ("cold_start_ms",)),
+]
+
+
+def report(threads, ort_fig, tract_fig):
+    print(f"\nthreads {threads}")
+    print(f"{'':<38}{'onnxruntime':>12}{'tract':>10}{'tract/ort':>11}")
+    ratios = {}
+    for label, keys in ROWS:
+        o, t = median(ort_fig, *keys), median(tract_fig, *keys)
+        ratio = t / o if (o and t is not None) else None
+        ratios[keys[0]] = ratio
+        fmt = lambda v: f"{v:.1f} ms" if v is not None else "-"  # noqa: E731
+        print(f"{label:<38}{fmt(o):>12}{fmt(t):>10}{(f'{ratio:.2f}' if ratio else '-'):>11}")
+    o, t = median(ort_fig, "peak_rss_bytes"), median(tract_fig, "peak_rss_bytes")
+    if o and t:
+        ratios["peak_rss_bytes"] = t / o
+        print(f"{'peak resident memory':<38}{o / 2**20:>9.0f} MB{t / 2**20:>7.0f} MB{t / o:>11.2f}")
+    return ratios
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", choices=["tiny", "full"], default="full")
     ap.add_argument("--scores", choices=["stability", "iou"], default="stability")
     ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--photo", default="landscape", choices=sorted(images.PHOTOS), help="synthetic photo (tests/python/images.py)")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    ap.add_argument("--photo", default="big", choices=sorted(images.PHOTOS), help="synthetic photo (tests/python/images.py)")
     ap.add_argument("--cli", default=os.environ.get("EDGESAM_CLI", str(REPO / "target" / "release" / "edgesam")))
+    ap.add_argument("--onnxruntime-child", nargs=4, metavar=("ENC", "DEC", "PHOTO", "THREADS"), help=argparse.SUPPRESS)
     a = ap.parse_args()
 
-    import onnxruntime as ort
+    if a.onnxruntime_child:
+        enc, dec, photo, threads = a.onnxruntime_child
+        print(json.dumps(onnxruntime_figures(Path(enc), Path(dec), Path(photo), int(threads), a.runs)))
+        return
+
     import standins
 
     enc, dec = (Path(p) for p in standins.ensure_standins(size=a.size, scores=a.scores))
-    tmp = Path(tempfile.mkdtemp(prefix="edgesam-latency-"))
-    photo = images.photo_path(a.photo, tmp)
-    rgb = ref.load_rgb(photo)
-    h, w = rgb.shape[:2]
-
-    # ---------------- onnxruntime
-    so = ort.SessionOptions()
-    so.intra_op_num_threads, so.inter_op_num_threads = a.threads, 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.log_severity_level = 3
-    t0 = time.perf_counter()
-    ort.InferenceSession(str(enc), so, providers=["CPUExecutionProvider"])
-    load_enc = (time.perf_counter() - t0) * 1e3
-    t0 = time.perf_counter()
-    ort.InferenceSession(str(dec), so, providers=["CPUExecutionProvider"])
-    load_dec = (time.perf_counter() - t0) * 1e3
-    sess_enc = ref.ReferenceSession(enc, dec, threads=a.threads)  # same options as above
-
-    pre_ms = timed(lambda: ref.preprocess(rgb), a.runs)
-    x = ref.preprocess(rgb)
-    enc_ms = timed(lambda: sess_enc.encode(x), a.runs)
-    pre_enc_ms = timed(lambda: sess_enc.encode(ref.preprocess(rgb)), a.runs)
-    emb = sess_enc.encode(x)
-    coords, labels = ref.prompt_arrays([(w * 0.4, h * 0.5, 1), (w * 0.7, h * 0.3, 0)], None, h, w)
-    dec_ms = timed(lambda: sess_enc.decode(emb, coords, labels), a.runs)
-
-    def predict():
-        scores, masks = sess_enc.decode(emb, coords, labels)
-        k = ref.choose_mask_index(scores, True, False)
-        return ref.threshold(ref.postprocess_logits(masks[0, k], h, w))
-    pred_ms = timed(predict, a.runs)
-    ort_fig = {"load_ms": {"encoder": load_enc, "decoder": load_dec},
-               "preprocess_ms": stats(pre_ms), "encode_run_ms": stats(enc_ms), "encode_ms": stats(pre_enc_ms),
-               "decode_ms": stats(dec_ms), "predict_ms": stats(pred_ms), "version": ort.__version__}
-
-    # ---------------- tract (Rust CLI)
-    cmd = [a.cli, "bench", "--encoder", str(enc), "--decoder", str(dec), "--image", str(photo),
-           "--points", "2", "--runs", str(a.runs), "--threads", str(a.threads), "--json"]
-    tract_fig, err = None, None
-    if not Path(a.cli).is_file():
-        err = f"CLI not found at {a.cli}"
-    else:
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode != 0:
-            err = f"edgesam bench exited {p.returncode}: {p.stderr.strip()[-2000:]}"
-        else:
-            try:
-                tract_fig = json.loads(p.stdout)
-            except json.JSONDecodeError as e:
-                err = f"edgesam bench --json output is not one JSON object ({e}): {p.stdout[:500]!r}"
-
-    # ---------------- report
-    print(f"model: {a.size} stand-in ({a.scores}), photo {a.photo} {w}x{h}, threads {a.threads}, runs {a.runs} (+1 warm-up)")
-    print(f"{'stage':<34}{'onnxruntime ms':>16}{'tract ms':>12}{'tract/ort':>11}")
-
-    def row(label, o, t):
-        ratio = f"{t / o:.2f}" if (o and t is not None) else "-"
-        ts = f"{t:.1f}" if t is not None else "-"
-        print(f"{label:<34}{o:>16.1f}{ts:>12}{ratio:>11}")
-
-    def tget(*keys):
-        v = tract_fig
-        for k in keys:
-            if not isinstance(v, dict) or k not in v:
-                return None
-            v = v[k]
-        return float(v)
-
-    row("encode median (pre-process + run)", ort_fig["encode_ms"]["median"], tget("encode_ms", "median"))
-    row("encode min", ort_fig["encode_ms"]["min"], tget("encode_ms", "min"))
-    row("decoder alone median", ort_fig["decode_ms"]["median"], tget("decode_ms", "median"))
-    row("predict median (decoder + post)", ort_fig["predict_ms"]["median"], tget("predict_ms", "median"))
-    row("predict min", ort_fig["predict_ms"]["min"], tget("predict_ms", "min"))
-    row("load encoder", load_enc, tget("load_ms", "encoder"))
-    row("load decoder", load_dec, tget("load_ms", "decoder"))
-    print(f"(onnxruntime encoder run alone: median {ort_fig['encode_run_ms']['median']:.1f} ms; "
-          f"pre-processing alone: median {ort_fig['preprocess_ms']['median']:.1f} ms)")
-    if err:
-        print(f"tract: {err}")
-    ratios = {}
-    if tract_fig is not None:
-        for key, okey in (("encode_ms", "encode_ms"), ("decode_ms", "decode_ms"), ("predict_ms", "predict_ms")):
-            t = tget(key, "median")
-            if t is not None:
-                ratios[key.replace("_ms", "")] = t / ort_fig[okey]["median"]
-    print(json.dumps({"size": a.size, "scores": a.scores, "threads": a.threads, "runs": a.runs,
-                      "photo": {"name": a.photo, "width": w, "height": h},
-                      "onnxruntime": ort_fig, "tract": tract_fig, "tract_error": err,
-                      "ratio_tract_over_ort_median": ratios}))
+    photo = images.photo_path(a.photo, Path(tempfile.mkdtemp(prefix="edgesam-latency-")))
+    spec = images.PHOTOS[a.photo]
+    print(f"model: {a.size} stand-in ({a.scores}), photo {a.photo} {spec.width}x{spec.height}, "
+          f"runs {a.runs} (+1 warm-up), medians")
+    results = []
+    for threads in (int(t) for t in a.threads.split(",")):
+        ort_fig, ort_err = run_json([sys.executable, __file__, "--runs", str(a.runs), "--onnxruntime-child",
+                                     str(enc), str(dec), str(photo), str(threads)], "onnxruntime child")
+        tract_fig, tract_err = (None, f"CLI not found at {a.cli}") if not Path(a.cli).is_file() else run_json(
+            [a.cli, "bench", "--encoder", str(enc), "--decoder", str(dec), "--image", str(photo), "--points", "2",
+             "--runs", str(a.runs), "--threads", str(threads), "--json"], "edgesam bench")
+        for err in (ort_err, tract_err):
+            if err:
+                print(err)
+        ratios = report(threads, ort_fig, tract_fig)
+        results.append({"threads": threads, "onnxruntime": ort_fig, "tract": tract_fig, "ratio_tract_over_ort": ratios,
+                        "errors": [e for e in (ort_err, tract_err) if e]})
+    print(json.dumps({"size": a.size, "scores": a.scores, "runs": a.runs, "photo": a.photo, "results": results}))
 
 
 if __name__ == "__main__":
