@@ -238,7 +238,10 @@ mod tests {
     fn prompt_alternates_labels_along_the_diagonal() {
         let photo = RgbImage::from_packed(30, 20, vec![0; 30 * 20 * 3]);
         let p = diagonal_prompt(&photo, 2);
-        assert_eq!(p.points[0], Point::positive(10.0, 20.0 * (2.0 / 3.0)));
-        assert_eq!(p.points[1].label, crate::PointLabel::Negative);
+        let (first, second) = (p.points[0], p.points[1]);
+        assert_eq!(first.label, crate::PointLabel::Positive);
+        assert!((first.x - 10.0).abs() < 1e-4 && (first.y - 40.0 / 3.0).abs() < 1e-4);
+        assert_eq!(second.label, crate::PointLabel::Negative);
+        assert!((second.x - 20.0).abs() < 1e-4 && (second.y - 20.0 / 3.0).abs() < 1e-4);
     }
 }

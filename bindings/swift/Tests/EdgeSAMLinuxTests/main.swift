@@ -890,7 +890,7 @@ await test("runBenchmark: every step in its JSON, typed errors") { t in
     t.check((report["cold_start_ms"] as? Double ?? 0) > 0, "no cold start in \(json)")
     t.check((report["threads"] as? Int) == 1, "threads in \(json)")
     let image = report["image"] as? [String: Any]
-    t.check((image?["width"] as? Int) == photoWidth, "image width in \(json)")
+    t.check((image?["width"] as? Int ?? -1) == Int(photoWidth), "image width in \(json)")
     expectError(t, "BadImage", "a benchmark of a non-image") {
         try runBenchmark(encoderPath: encoderPath, decoderPath: decoderPath, imageData: Data([1, 2, 3]), runs: 1)
     }
