@@ -24,6 +24,10 @@ pub enum EdgeSamError {
     /// Embedding bytes that are damaged, or an embedding made by another encoder.
     #[error("{reason}")]
     BadEmbedding { reason: String },
+    /// A mask whose bytes do not fit its size, masks of different sizes combined, a mask and a
+    /// photo of different sizes, or COCO RLE that does not decode.
+    #[error("{reason}")]
+    BadMask { reason: String },
     /// The call was cancelled before it finished.
     #[error("the call was cancelled")]
     Cancelled,
@@ -47,8 +51,8 @@ impl From<edgesam::Error> for EdgeSamError {
                 EdgeSamError::BadPrompt { reason }
             }
             E::BadEmbedding { .. } => EdgeSamError::BadEmbedding { reason },
-            // No exported call takes or makes a mask yet, so reaching this is a library bug.
-            E::Inference { .. } | E::BadMask { .. } => EdgeSamError::Internal { reason },
+            E::BadMask { .. } => EdgeSamError::BadMask { reason },
+            E::Inference { .. } => EdgeSamError::Internal { reason },
         }
     }
 }

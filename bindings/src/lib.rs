@@ -9,6 +9,7 @@ mod benchmark;
 mod error;
 mod logging;
 mod model;
+mod outputs;
 mod types;
 
 pub use background::CancellationToken;
@@ -16,6 +17,7 @@ pub use benchmark::run_benchmark;
 pub use error::EdgeSamError;
 pub use logging::{init_logging, LogLevel};
 pub use model::{ImageEmbedding, SegmentAnything};
+pub use outputs::{CocoRle, Cutout, MaskColor, MaskPoint, MaskPolygon, SegmentMask};
 pub use types::{MaskRect, PixelFormat, PromptPoint, PromptRect, SegmentPrompt, Segmentation};
 
 uniffi::setup_scaffolding!("edgesam");

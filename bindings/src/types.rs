@@ -96,6 +96,18 @@ pub struct MaskRect {
     pub height: i32,
 }
 
+impl From<edgesam::BoundingBox> for MaskRect {
+    fn from(b: edgesam::BoundingBox) -> Self {
+        // Photo sides are far below i32::MAX (image_input::MAX_IMAGE_PIXELS), so these fit.
+        MaskRect {
+            x: b.x as i32,
+            y: b.y as i32,
+            width: b.width as i32,
+            height: b.height as i32,
+        }
+    }
+}
+
 /// The answer to one tap.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Segmentation {
@@ -118,13 +130,7 @@ pub struct Segmentation {
 
 impl From<edgesam::Prediction> for Segmentation {
     fn from(p: edgesam::Prediction) -> Self {
-        // Photo sides are far below i32::MAX (image_input::MAX_IMAGE_PIXELS), so these fit.
-        let bounding_box = p.mask.bounding_box().map(|b| MaskRect {
-            x: b.x as i32,
-            y: b.y as i32,
-            width: b.width as i32,
-            height: b.height as i32,
-        });
+        let bounding_box = p.mask.bounding_box().map(MaskRect::from);
         Segmentation {
             width: p.mask.width as i32,
             height: p.mask.height as i32,

@@ -266,3 +266,111 @@ def test_run_benchmark_gives_typed_errors(edgesam, pair, photo, tmp_path):
         edgesam.run_benchmark(str(pair[0]), str(pair[1]), image_data=b"not an image", runs=1)
     with pytest.raises(E.BadPrompt):
         edgesam.run_benchmark(str(pair[0]), str(pair[1]), image_data=photo[1], runs=0)
+
+
+@pytest.fixture(scope="module")
+def two_masks(edgesam, model, embedding):
+    """Two overlapping selections of the photo, as numpy booleans and as SegmentMasks."""
+    results = [model.segment(embedding, prompt(edgesam, **PROMPTS[name])) for name in ("point", "box")]
+    results.append(model.segment(embedding, prompt(edgesam, points=[(60, 170, 1)])))
+    arrays = [np.frombuffer(r.mask, np.uint8).reshape(200, 320) > 0 for r in results]
+    return arrays, [edgesam.SegmentMask.from_segmentation(r) for r in results]
+
+
+def test_coco_rle_equals_pycocotools_both_ways(edgesam, two_masks):
+    from pycocotools import mask as coco
+    for array, mask in zip(*two_masks):
+        rle = mask.to_coco_rle()
+        reference = coco.encode(np.asfortranarray(array.astype(np.uint8)))
+        assert (rle.height, rle.width) == tuple(reference["size"])
+        assert rle.counts == reference["counts"].decode()
+        back = edgesam.SegmentMask.from_coco_rle(rle)
+        assert back.bytes() == mask.bytes()
+        assert np.array_equal(coco.decode(reference) > 0, array)
+
+
+def test_union_subtract_intersect_equal_numpy_logic(two_masks):
+    (a, b, c), (ma, mb, mc) = two_masks
+    assert a.any() and b.any() and (a != b).any(), "two different, non-empty selections"
+    for got, expected in [(ma.union(mb), a | b), (ma.subtract(mb), a & ~b), (mb.subtract(ma), b & ~a),
+                          (ma.intersect(mb), a & b), (ma.union(mb).subtract(mc), (a | b) & ~c)]:
+        values = np.frombuffer(got.bytes(), np.uint8).reshape(200, 320)
+        assert np.array_equal(values, np.where(expected, 255, 0))
+        assert got.area() == int(expected.sum())
+
+
+def test_cutout_alpha_is_the_mask_and_crops_like_the_cli(edgesam, two_masks, photo, pair, tmp_path):
+    rgb, png = photo
+    array, mask = two_masks[0][0], two_masks[1][0]
+    whole = mask.cutout(png)
+    assert (whole.region.x, whole.region.y, whole.region.width, whole.region.height) == (0, 0, 320, 200)
+    rgba = np.frombuffer(whole.rgba, np.uint8).reshape(200, 320, 4)
+    assert np.array_equal(rgba[..., 3], np.where(array, 255, 0))
+    assert np.array_equal(rgba[..., :3][array], rgb[array])
+    assert not rgba[~array].any()
+    cropped = mask.cutout(png, crop_padding=5)
+    box = mask.bounding_box()
+    r = cropped.region
+    assert (r.x, r.y) == (max(box.x - 5, 0), max(box.y - 5, 0))
+    assert (r.x + r.width, r.y + r.height) == (min(box.x + box.width + 5, 320), min(box.y + box.height + 5, 200))
+    image_path, cutout_path = tmp_path / "photo.png", tmp_path / "cutout.png"
+    image_path.write_bytes(png)
+    subprocess.run([str(CLI), "segment", "--encoder", str(pair[0]), "--decoder", str(pair[1]),
+                    "--image", str(image_path), "--point", "200,80,1", "--cutout-out", str(cutout_path),
+                    "--cutout-padding", "5"], check=True, capture_output=True)
+    cli = np.array(Image.open(cutout_path).convert("RGBA"))
+    assert np.array_equal(np.frombuffer(cropped.rgba, np.uint8).reshape(r.height, r.width, 4), cli)
+
+
+def test_overlay_blends_the_colour_inside_as_computed_in_numpy(edgesam, two_masks, photo):
+    rgb, png = photo
+    array, mask = two_masks[0][0], two_masks[1][0]
+    colour = edgesam.MaskColor(red=250, green=20, blue=90, alpha=100)
+    out = np.frombuffer(mask.overlay(png, colour, outline_width=0), np.uint8).reshape(200, 320, 4)
+    blended = (rgb.astype(np.uint32) * 155 + np.array([250, 20, 90], np.uint32) * 100 + 127) // 255
+    expected = np.where(array[..., None], blended, rgb)
+    assert np.array_equal(out[..., :3], expected) and (out[..., 3] == 255).all()
+    outlined = np.frombuffer(mask.overlay(png, colour), np.uint8).reshape(200, 320, 4)
+    white = (outlined[..., :3] == 255).all(-1)
+    assert white.any() and not (white & ~array).any(), "the default outline is white, inside the mask"
+
+
+def test_outline_polygons_equal_the_cli(edgesam, two_masks, photo, pair, tmp_path):
+    image_path, polygons_path = tmp_path / "photo.png", tmp_path / "polygons.json"
+    image_path.write_bytes(photo[1])
+    mask = two_masks[1][0]
+    for tolerance in (0.0, 1.0, 3.0):
+        subprocess.run([str(CLI), "segment", "--encoder", str(pair[0]), "--decoder", str(pair[1]),
+                        "--image", str(image_path), "--point", "200,80,1", "--polygons-out",
+                        str(polygons_path), "--polygon-tolerance", str(tolerance)],
+                       check=True, capture_output=True)
+        cli = json.loads(polygons_path.read_text())["polygons"]
+        ours = mask.outline_polygons(tolerance=tolerance)
+        assert len(ours) == len(cli) > 0
+        for polygon, expected in zip(ours, cli):
+            assert [[p.x, p.y] for p in polygon.points] == expected["points"]
+            assert polygon.is_hole == expected["hole"]
+    assert [p.points for p in mask.outline_polygons()] == [p.points for p in mask.outline_polygons(1.0)]
+
+
+def test_mask_errors_are_bad_mask(edgesam, two_masks, photo):
+    E = edgesam.EdgeSamError
+    mask = two_masks[1][0]
+    small = edgesam.SegmentMask(4, 2, bytes(8))
+    small_photo = png_bytes(synthetic_rgb(40, 30))
+    cases = [
+        lambda: mask.union(small),
+        lambda: mask.subtract(small),
+        lambda: small.intersect(mask),
+        lambda: edgesam.SegmentMask(4, 2, bytes(7)),
+        lambda: edgesam.SegmentMask.from_coco_rle(edgesam.CocoRle(width=4, height=2, counts="2111")),
+        lambda: edgesam.SegmentMask.from_coco_rle(edgesam.CocoRle(width=4, height=2, counts="~")),
+        lambda: mask.cutout(small_photo),
+        lambda: mask.overlay(small_photo, edgesam.MaskColor(red=1, green=2, blue=3)),
+    ]
+    for call in cases:
+        with pytest.raises(E.BadMask) as caught:
+            call()
+        assert caught.value.reason.startswith("bad mask: ")
+    with pytest.raises(E.BadImage):
+        mask.cutout(b"not an image")

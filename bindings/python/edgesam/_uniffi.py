@@ -559,6 +559,36 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() != 3327:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_area() != 31586:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_bounding_box() != 3056:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_bytes() != 10636:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_cutout() != 1967:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_height() != 14813:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_intersect() != 36585:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_outline_polygons() != 13015:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_overlay() != 4021:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_subtract() != 13567:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_to_coco_rle() != 525:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_union() != 24533:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_width() != 36109:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle() != 47442:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_segmentation() != 30453:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_new() != 13094:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
 
 # A ctypes library to expose the extern-C FFI definitions.
 # This is an implementation detail which will be called internally by the public API.
@@ -639,6 +669,51 @@ _UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes.re
 _UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_area.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_area.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_bounding_box.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_bounding_box.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_bytes.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_bytes.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_cutout.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_cutout.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_height.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_height.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_intersect.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_intersect.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_outline_polygons.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_outline_polygons.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_overlay.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_overlay.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_subtract.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_subtract.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_to_coco_rle.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_to_coco_rle.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_union.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_union.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_width.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_width.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_segmentation.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_segmentation.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_new.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_new.restype = ctypes.c_uint16
 _UniffiLib.uniffi_edgesam_ffi_fn_func_init_logging.argtypes = (
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -747,6 +822,92 @@ _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files.argtypes
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_area.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_area.restype = ctypes.c_int64
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bounding_box.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bounding_box.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bytes.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bytes.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_cutout.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_cutout.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_height.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_height.restype = ctypes.c_int32
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_intersect.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_intersect.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_outline_polygons.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_double,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_outline_polygons.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_overlay.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.c_int32,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_overlay.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_subtract.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_subtract.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_to_coco_rle.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_to_coco_rle.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_union.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_union.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_width.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_width.restype = ctypes.c_int32
+_UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_coco_rle.argtypes = (
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_coco_rle.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_segmentation.argtypes = (
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_segmentation.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_new.argtypes = (
+    ctypes.c_int32,
+    ctypes.c_int32,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_new.restype = ctypes.c_uint64
 _UniffiLib.uniffi_edgesam_ffi_fn_clone_cancellationtoken.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -777,6 +938,16 @@ _UniffiLib.uniffi_edgesam_ffi_fn_free_segmentanything.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_free_segmentanything.restype = None
+_UniffiLib.uniffi_edgesam_ffi_fn_clone_segmentmask.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_clone_segmentmask.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_free_segmentmask.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_free_segmentmask.restype = None
 _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK = ctypes.CFUNCTYPE(None,ctypes.c_uint64,ctypes.c_int8,
 )
 _UniffiLib.ffi_edgesam_ffi_rust_future_poll_u8.argtypes = (
@@ -1091,6 +1262,103 @@ class _UniffiFfiConverterInt32(_UniffiConverterPrimitiveInt):
     def write(value, buf):
         buf.write_i32(value)
 
+class _UniffiFfiConverterString:
+    @staticmethod
+    def check_lower(value):
+        if not isinstance(value, str):
+            raise TypeError("argument must be str, not {}".format(type(value).__name__))
+        return value
+
+    @staticmethod
+    def read(buf):
+        size = buf.read_i32()
+        if size < 0:
+            raise InternalError("Unexpected negative string length")
+        utf8_bytes = buf.read(size)
+        return utf8_bytes.decode("utf-8")
+
+    @staticmethod
+    def write(value, buf):
+        utf8_bytes = value.encode("utf-8")
+        buf.write_i32(len(utf8_bytes))
+        buf.write(utf8_bytes)
+
+    @staticmethod
+    def lift(buf):
+        with buf.consume_with_stream() as stream:
+            return stream.read(stream.remaining()).decode("utf-8")
+
+    @staticmethod
+    def lower(value):
+        with _UniffiRustBuffer.alloc_with_builder() as builder:
+            builder.write(value.encode("utf-8"))
+            return builder.finalize()
+
+@dataclass
+class CocoRle:
+    """
+    A mask as COCO RLE: `counts` is the compressed string `pycocotools.mask.encode` returns.
+"""
+    def __init__(self, *, width:int, height:int, counts:str):
+        self.width = width
+        self.height = height
+        self.counts = counts
+        
+        
+
+    
+    def __str__(self):
+        return "CocoRle(width={}, height={}, counts={})".format(self.width, self.height, self.counts)
+    def __eq__(self, other):
+        if self.width != other.width:
+            return False
+        if self.height != other.height:
+            return False
+        if self.counts != other.counts:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeCocoRle(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return CocoRle(
+            width=_UniffiFfiConverterInt32.read(buf),
+            height=_UniffiFfiConverterInt32.read(buf),
+            counts=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterInt32.check_lower(value.width)
+        _UniffiFfiConverterInt32.check_lower(value.height)
+        _UniffiFfiConverterString.check_lower(value.counts)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterInt32.write(value.width, buf)
+        _UniffiFfiConverterInt32.write(value.height, buf)
+        _UniffiFfiConverterString.write(value.counts, buf)
+
+class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        size = buf.read_i32()
+        if size < 0:
+            raise InternalError("Unexpected negative byte string length")
+        return buf.read(size)
+
+    @staticmethod
+    def check_lower(value):
+        try:
+            memoryview(value)
+        except TypeError:
+            raise TypeError("a bytes-like object is required, not {!r}".format(type(value).__name__))
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_i32(len(value))
+        buf.write(value)
+
 @dataclass
 class MaskRect:
     """
@@ -1142,14 +1410,170 @@ class _UniffiFfiConverterTypeMaskRect(_UniffiConverterRustBuffer):
         _UniffiFfiConverterInt32.write(value.width, buf)
         _UniffiFfiConverterInt32.write(value.height, buf)
 
-class _UniffiFfiConverterFloat32(_UniffiConverterPrimitiveFloat):
+@dataclass
+class Cutout:
+    """
+    The object cut out on a transparent background, and the part of the photo it covers.
+"""
+    def __init__(self, *, rgba:bytes, region:MaskRect):
+        self.rgba = rgba
+        self.region = region
+        
+        
+
+    
+    def __str__(self):
+        return "Cutout(rgba={}, region={})".format(self.rgba, self.region)
+    def __eq__(self, other):
+        if self.rgba != other.rgba:
+            return False
+        if self.region != other.region:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeCutout(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
-        return buf.read_float()
+        return Cutout(
+            rgba=_UniffiFfiConverterBytes.read(buf),
+            region=_UniffiFfiConverterTypeMaskRect.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterBytes.check_lower(value.rgba)
+        _UniffiFfiConverterTypeMaskRect.check_lower(value.region)
 
     @staticmethod
     def write(value, buf):
-        buf.write_float(value)
+        _UniffiFfiConverterBytes.write(value.rgba, buf)
+        _UniffiFfiConverterTypeMaskRect.write(value.region, buf)
+
+class _UniffiFfiConverterUInt8(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u8"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**8
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u8()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u8(value)
+
+@dataclass
+class MaskColor:
+    """
+    A colour; `alpha` is how strongly it covers the photo (0 not at all, 255 entirely).
+"""
+    def __init__(self, *, red:int, green:int, blue:int, alpha:int = 128):
+        self.red = red
+        self.green = green
+        self.blue = blue
+        self.alpha = alpha
+        
+        
+
+    
+    def __str__(self):
+        return "MaskColor(red={}, green={}, blue={}, alpha={})".format(self.red, self.green, self.blue, self.alpha)
+    def __eq__(self, other):
+        if self.red != other.red:
+            return False
+        if self.green != other.green:
+            return False
+        if self.blue != other.blue:
+            return False
+        if self.alpha != other.alpha:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeMaskColor(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return MaskColor(
+            red=_UniffiFfiConverterUInt8.read(buf),
+            green=_UniffiFfiConverterUInt8.read(buf),
+            blue=_UniffiFfiConverterUInt8.read(buf),
+            alpha=_UniffiFfiConverterUInt8.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt8.check_lower(value.red)
+        _UniffiFfiConverterUInt8.check_lower(value.green)
+        _UniffiFfiConverterUInt8.check_lower(value.blue)
+        _UniffiFfiConverterUInt8.check_lower(value.alpha)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt8.write(value.red, buf)
+        _UniffiFfiConverterUInt8.write(value.green, buf)
+        _UniffiFfiConverterUInt8.write(value.blue, buf)
+        _UniffiFfiConverterUInt8.write(value.alpha, buf)
+
+@dataclass
+class MaskPoint:
+    """
+    A vertex in photo pixels: the centre of a border pixel.
+"""
+    def __init__(self, *, x:int, y:int):
+        self.x = x
+        self.y = y
+        
+        
+
+    
+    def __str__(self):
+        return "MaskPoint(x={}, y={})".format(self.x, self.y)
+    def __eq__(self, other):
+        if self.x != other.x:
+            return False
+        if self.y != other.y:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeMaskPoint(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return MaskPoint(
+            x=_UniffiFfiConverterInt32.read(buf),
+            y=_UniffiFfiConverterInt32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterInt32.check_lower(value.x)
+        _UniffiFfiConverterInt32.check_lower(value.y)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterInt32.write(value.x, buf)
+        _UniffiFfiConverterInt32.write(value.y, buf)
+
+class _UniffiFfiConverterSequenceTypeMaskPoint(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeMaskPoint.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeMaskPoint.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeMaskPoint.read(buf) for i in range(count)
+        ]
 
 class _UniffiFfiConverterBoolean:
     @classmethod
@@ -1171,6 +1595,54 @@ class _UniffiFfiConverterBoolean:
     @classmethod
     def write(cls, value, buf):
         buf.write_u8(value)
+
+@dataclass
+class MaskPolygon:
+    """
+    One closed border of a region of the mask (or of a hole in one), first vertex not repeated.
+"""
+    def __init__(self, *, points:typing.List[MaskPoint], is_hole:bool):
+        self.points = points
+        self.is_hole = is_hole
+        
+        
+
+    
+    def __str__(self):
+        return "MaskPolygon(points={}, is_hole={})".format(self.points, self.is_hole)
+    def __eq__(self, other):
+        if self.points != other.points:
+            return False
+        if self.is_hole != other.is_hole:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeMaskPolygon(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return MaskPolygon(
+            points=_UniffiFfiConverterSequenceTypeMaskPoint.read(buf),
+            is_hole=_UniffiFfiConverterBoolean.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterSequenceTypeMaskPoint.check_lower(value.points)
+        _UniffiFfiConverterBoolean.check_lower(value.is_hole)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterSequenceTypeMaskPoint.write(value.points, buf)
+        _UniffiFfiConverterBoolean.write(value.is_hole, buf)
+
+class _UniffiFfiConverterFloat32(_UniffiConverterPrimitiveFloat):
+    @staticmethod
+    def read(buf):
+        return buf.read_float()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_float(value)
 
 @dataclass
 class PromptPoint:
@@ -1390,26 +1862,6 @@ class _UniffiFfiConverterTypeSegmentPrompt(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalTypePromptRect.write(value.rect, buf)
         _UniffiFfiConverterOptionalInt32.write(value.mask_index, buf)
 
-class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        size = buf.read_i32()
-        if size < 0:
-            raise InternalError("Unexpected negative byte string length")
-        return buf.read(size)
-
-    @staticmethod
-    def check_lower(value):
-        try:
-            memoryview(value)
-        except TypeError:
-            raise TypeError("a bytes-like object is required, not {!r}".format(type(value).__name__))
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_i32(len(value))
-        buf.write(value)
-
 class _UniffiFfiConverterSequenceFloat32(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -1546,38 +1998,6 @@ class _UniffiFfiConverterTypeSegmentation(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalTypeMaskRect.write(value.bounding_box, buf)
         _UniffiFfiConverterInt64.write(value.area, buf)
 
-class _UniffiFfiConverterString:
-    @staticmethod
-    def check_lower(value):
-        if not isinstance(value, str):
-            raise TypeError("argument must be str, not {}".format(type(value).__name__))
-        return value
-
-    @staticmethod
-    def read(buf):
-        size = buf.read_i32()
-        if size < 0:
-            raise InternalError("Unexpected negative string length")
-        utf8_bytes = buf.read(size)
-        return utf8_bytes.decode("utf-8")
-
-    @staticmethod
-    def write(value, buf):
-        utf8_bytes = value.encode("utf-8")
-        buf.write_i32(len(utf8_bytes))
-        buf.write(utf8_bytes)
-
-    @staticmethod
-    def lift(buf):
-        with buf.consume_with_stream() as stream:
-            return stream.read(stream.remaining()).decode("utf-8")
-
-    @staticmethod
-    def lower(value):
-        with _UniffiRustBuffer.alloc_with_builder() as builder:
-            builder.write(value.encode("utf-8"))
-            return builder.finalize()
-
 
 
 # EdgeSamError
@@ -1685,6 +2105,21 @@ class EdgeSamError:  # type: ignore
         def __repr__(self):
             return "EdgeSamError.BadEmbedding({})".format(str(self))
     _UniffiTempEdgeSamError.BadEmbedding = BadEmbedding # type: ignore
+    class BadMask(_UniffiTempEdgeSamError):
+        """
+        A mask whose bytes do not fit its size, masks of different sizes combined, a mask and a
+        photo of different sizes, or COCO RLE that does not decode.
+"""
+        
+        def __init__(self, reason):
+            super().__init__(", ".join([
+                "reason={!r}".format(reason),
+            ]))
+            self.reason = reason
+
+        def __repr__(self):
+            return "EdgeSamError.BadMask({})".format(str(self))
+    _UniffiTempEdgeSamError.BadMask = BadMask # type: ignore
     class Cancelled(_UniffiTempEdgeSamError):
         """
         The call was cancelled before it finished.
@@ -1744,9 +2179,13 @@ class _UniffiFfiConverterTypeEdgeSamError(_UniffiConverterRustBuffer):
                 _UniffiFfiConverterString.read(buf),
             )
         if variant == 7:
-            return EdgeSamError.Cancelled(
+            return EdgeSamError.BadMask(
+                _UniffiFfiConverterString.read(buf),
             )
         if variant == 8:
+            return EdgeSamError.Cancelled(
+            )
+        if variant == 9:
             return EdgeSamError.Internal(
                 _UniffiFfiConverterString.read(buf),
             )
@@ -1770,6 +2209,9 @@ class _UniffiFfiConverterTypeEdgeSamError(_UniffiConverterRustBuffer):
             _UniffiFfiConverterString.check_lower(value.reason)
             return
         if isinstance(value, EdgeSamError.BadEmbedding):
+            _UniffiFfiConverterString.check_lower(value.reason)
+            return
+        if isinstance(value, EdgeSamError.BadMask):
             _UniffiFfiConverterString.check_lower(value.reason)
             return
         if isinstance(value, EdgeSamError.Cancelled):
@@ -1798,10 +2240,13 @@ class _UniffiFfiConverterTypeEdgeSamError(_UniffiConverterRustBuffer):
         if isinstance(value, EdgeSamError.BadEmbedding):
             buf.write_i32(6)
             _UniffiFfiConverterString.write(value.reason, buf)
-        if isinstance(value, EdgeSamError.Cancelled):
+        if isinstance(value, EdgeSamError.BadMask):
             buf.write_i32(7)
-        if isinstance(value, EdgeSamError.Internal):
+            _UniffiFfiConverterString.write(value.reason, buf)
+        if isinstance(value, EdgeSamError.Cancelled):
             buf.write_i32(8)
+        if isinstance(value, EdgeSamError.Internal):
+            buf.write_i32(9)
             _UniffiFfiConverterString.write(value.reason, buf)
 
 
@@ -2526,6 +2971,425 @@ class _UniffiFfiConverterTypeSegmentAnything:
     def write(cls, value: SegmentAnything, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
+class _UniffiFfiConverterFloat64(_UniffiConverterPrimitiveFloat):
+    @staticmethod
+    def read(buf):
+        return buf.read_double()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_double(value)
+
+class _UniffiFfiConverterSequenceTypeMaskPolygon(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeMaskPolygon.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeMaskPolygon.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeMaskPolygon.read(buf) for i in range(count)
+        ]
+
+
+class SegmentMaskProtocol(typing.Protocol):
+    """
+    A mask at the photo's resolution (255 inside, 0 outside), to convert or combine.
+"""
+    
+    def area(self, ) -> int:
+        """
+        Pixels inside the mask.
+"""
+        raise NotImplementedError
+    def bounding_box(self, ) -> typing.Optional[MaskRect]:
+        """
+        The rectangle enclosing the mask; absent when it is empty.
+"""
+        raise NotImplementedError
+    def bytes(self, ) -> bytes:
+        """
+        One byte per pixel, row after row: 255 inside, 0 outside.
+"""
+        raise NotImplementedError
+    def cutout(self, image_data: bytes,crop_padding: typing.Union[object, typing.Optional[int]] = _DEFAULT) -> Cutout:
+        """
+        Cuts the object out of the photo (a JPEG, PNG or WebP file's bytes, EXIF orientation
+        applied, as given to `encodeImage`). Without `cropPadding` the cut-out is the photo's size;
+        with it, the mask's box grown by that many pixels (within the photo).
+"""
+        raise NotImplementedError
+    def height(self, ) -> int:
+        raise NotImplementedError
+    def intersect(self, other: SegmentMask) -> SegmentMask:
+        """
+        Pixels inside both masks.
+"""
+        raise NotImplementedError
+    def outline_polygons(self, tolerance: float = 1.0) -> typing.List[MaskPolygon]:
+        """
+        The borders of the mask's regions and holes, simplified: every dropped border pixel lies
+        within `tolerance` pixels of the edge replacing it (0 keeps them all).
+"""
+        raise NotImplementedError
+    def overlay(self, image_data: bytes,color: MaskColor,outline_width: int = 2) -> bytes:
+        """
+        The photo (bytes as for `cutout`) with `color` blended over the selection and an outline
+        `outlineWidth` pixels wide in white (0 draws none): R, G, B, A bytes at the mask's size,
+        alpha 255.
+"""
+        raise NotImplementedError
+    def subtract(self, other: SegmentMask) -> SegmentMask:
+        """
+        Pixels inside this mask and outside `other`: takes a tap's mask away from the selection.
+"""
+        raise NotImplementedError
+    def to_coco_rle(self, ) -> CocoRle:
+        """
+        The mask as COCO RLE, exactly as `pycocotools.mask.encode` gives it.
+"""
+        raise NotImplementedError
+    def union(self, other: SegmentMask) -> SegmentMask:
+        """
+        Pixels inside either mask: adds a tap's mask to the selection.
+"""
+        raise NotImplementedError
+    def width(self, ) -> int:
+        raise NotImplementedError
+
+class SegmentMask(SegmentMaskProtocol):
+    """
+    A mask at the photo's resolution (255 inside, 0 outside), to convert or combine.
+"""
+    
+    _handle: ctypes.c_uint64
+    @classmethod
+    def from_coco_rle(cls, rle: CocoRle) -> SegmentMask:
+        """
+        Reads COCO RLE (`{"size": [h, w], "counts": "..."}` from pycocotools or `toCocoRle`).
+"""
+        
+        _UniffiFfiConverterTypeCocoRle.check_lower(rle)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeCocoRle.lower(rle),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_coco_rle,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    @classmethod
+    def from_segmentation(cls, segmentation: Segmentation) -> SegmentMask:
+        """
+        The mask of a `segment` result.
+"""
+        
+        _UniffiFfiConverterTypeSegmentation.check_lower(segmentation)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeSegmentation.lower(segmentation),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_segmentation,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    def __init__(self, width: int,height: int,bytes: bytes):
+        """
+        A mask from `width * height` bytes, row after row; any non-zero byte is inside.
+"""
+        
+        _UniffiFfiConverterInt32.check_lower(width)
+
+        _UniffiFfiConverterInt32.check_lower(height)
+
+        _UniffiFfiConverterBytes.check_lower(bytes)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterInt32.lower(width),
+            _UniffiFfiConverterInt32.lower(height),
+            _UniffiFfiConverterBytes.lower(bytes),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_new,
+            *_uniffi_lowered_args,
+        )
+        self._handle = _uniffi_ffi_result
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_edgesam_ffi_fn_free_segmentmask, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_edgesam_ffi_fn_clone_segmentmask, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def area(self, ) -> int:
+        """
+        Pixels inside the mask.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterInt64.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_area,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def bounding_box(self, ) -> typing.Optional[MaskRect]:
+        """
+        The rectangle enclosing the mask; absent when it is empty.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeMaskRect.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bounding_box,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def bytes(self, ) -> bytes:
+        """
+        One byte per pixel, row after row: 255 inside, 0 outside.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bytes,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def cutout(self, image_data: bytes,crop_padding: typing.Union[object, typing.Optional[int]] = _DEFAULT) -> Cutout:
+        """
+        Cuts the object out of the photo (a JPEG, PNG or WebP file's bytes, EXIF orientation
+        applied, as given to `encodeImage`). Without `cropPadding` the cut-out is the photo's size;
+        with it, the mask's box grown by that many pixels (within the photo).
+"""
+        
+        _UniffiFfiConverterBytes.check_lower(image_data)
+
+        if crop_padding is _DEFAULT:
+            crop_padding = None
+        _UniffiFfiConverterOptionalInt32.check_lower(crop_padding)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBytes.lower(image_data),
+            _UniffiFfiConverterOptionalInt32.lower(crop_padding),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeCutout.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_cutout,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def height(self, ) -> int:
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterInt32.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_height,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def intersect(self, other: SegmentMask) -> SegmentMask:
+        """
+        Pixels inside both masks.
+"""
+        
+        _UniffiFfiConverterTypeSegmentMask.check_lower(other)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeSegmentMask.lower(other),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_intersect,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def outline_polygons(self, tolerance: float = 1.0) -> typing.List[MaskPolygon]:
+        """
+        The borders of the mask's regions and holes, simplified: every dropped border pixel lies
+        within `tolerance` pixels of the edge replacing it (0 keeps them all).
+"""
+        
+        _UniffiFfiConverterFloat64.check_lower(tolerance)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterFloat64.lower(tolerance),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeMaskPolygon.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_outline_polygons,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def overlay(self, image_data: bytes,color: MaskColor,outline_width: int = 2) -> bytes:
+        """
+        The photo (bytes as for `cutout`) with `color` blended over the selection and an outline
+        `outlineWidth` pixels wide in white (0 draws none): R, G, B, A bytes at the mask's size,
+        alpha 255.
+"""
+        
+        _UniffiFfiConverterBytes.check_lower(image_data)
+
+        _UniffiFfiConverterTypeMaskColor.check_lower(color)
+
+        _UniffiFfiConverterInt32.check_lower(outline_width)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBytes.lower(image_data),
+            _UniffiFfiConverterTypeMaskColor.lower(color),
+            _UniffiFfiConverterInt32.lower(outline_width),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_overlay,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def subtract(self, other: SegmentMask) -> SegmentMask:
+        """
+        Pixels inside this mask and outside `other`: takes a tap's mask away from the selection.
+"""
+        
+        _UniffiFfiConverterTypeSegmentMask.check_lower(other)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeSegmentMask.lower(other),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_subtract,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def to_coco_rle(self, ) -> CocoRle:
+        """
+        The mask as COCO RLE, exactly as `pycocotools.mask.encode` gives it.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeCocoRle.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_to_coco_rle,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def union(self, other: SegmentMask) -> SegmentMask:
+        """
+        Pixels inside either mask: adds a tap's mask to the selection.
+"""
+        
+        _UniffiFfiConverterTypeSegmentMask.check_lower(other)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeSegmentMask.lower(other),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_union,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def width(self, ) -> int:
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterInt32.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_width,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeSegmentMask:
+    @staticmethod
+    def lift(value: int) -> SegmentMask:
+        return SegmentMask._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: SegmentMask):
+        if not isinstance(value, SegmentMask):
+            raise TypeError("Expected SegmentMask instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: SegmentMask) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> SegmentMask:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: SegmentMask, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
 class _UniffiFfiConverterOptionalBytes(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -2624,7 +3488,12 @@ __all__ = [
     "EdgeSamError",
     "LogLevel",
     "PixelFormat",
+    "CocoRle",
     "MaskRect",
+    "Cutout",
+    "MaskColor",
+    "MaskPoint",
+    "MaskPolygon",
     "PromptPoint",
     "PromptRect",
     "SegmentPrompt",
@@ -2637,4 +3506,6 @@ __all__ = [
     "ImageEmbeddingProtocol",
     "SegmentAnything",
     "SegmentAnythingProtocol",
+    "SegmentMask",
+    "SegmentMaskProtocol",
 ]

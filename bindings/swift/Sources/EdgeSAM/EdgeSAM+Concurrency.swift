@@ -77,7 +77,7 @@ extension EdgeSamError {
         switch self {
         case .FileNotFound(let reason), .NotAModel(let reason), .WrongModel(let reason),
              .BadImage(let reason), .BadPrompt(let reason), .BadEmbedding(let reason),
-             .Internal(let reason):
+             .BadMask(let reason), .Internal(let reason):
             return reason
         case .Cancelled:
             return "the call was cancelled"

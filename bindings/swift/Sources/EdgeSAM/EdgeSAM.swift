@@ -465,6 +465,22 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -523,6 +539,22 @@ fileprivate struct FfiConverterFloat: FfiConverterPrimitive {
 
     public static func write(_ value: Float, into buf: inout [UInt8]) {
         writeFloat(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
     }
 }
 
@@ -1226,6 +1258,672 @@ public func FfiConverterTypeSegmentAnything_lower(_ value: SegmentAnything) -> U
 
 
 
+
+
+/**
+ * A mask at the photo's resolution (255 inside, 0 outside), to convert or combine.
+ */
+public protocol SegmentMaskProtocol: AnyObject, Sendable {
+    
+    /**
+     * Pixels inside the mask.
+     */
+    func area()  -> Int64
+    
+    /**
+     * The rectangle enclosing the mask; absent when it is empty.
+     */
+    func boundingBox()  -> MaskRect?
+    
+    /**
+     * One byte per pixel, row after row: 255 inside, 0 outside.
+     */
+    func bytes()  -> Data
+    
+    /**
+     * Cuts the object out of the photo (a JPEG, PNG or WebP file's bytes, EXIF orientation
+     * applied, as given to `encodeImage`). Without `cropPadding` the cut-out is the photo's size;
+     * with it, the mask's box grown by that many pixels (within the photo).
+     */
+    func cutout(imageData: Data, cropPadding: Int32?) throws  -> Cutout
+    
+    func height()  -> Int32
+    
+    /**
+     * Pixels inside both masks.
+     */
+    func intersect(other: SegmentMask) throws  -> SegmentMask
+    
+    /**
+     * The borders of the mask's regions and holes, simplified: every dropped border pixel lies
+     * within `tolerance` pixels of the edge replacing it (0 keeps them all).
+     */
+    func outlinePolygons(tolerance: Double) throws  -> [MaskPolygon]
+    
+    /**
+     * The photo (bytes as for `cutout`) with `color` blended over the selection and an outline
+     * `outlineWidth` pixels wide in white (0 draws none): R, G, B, A bytes at the mask's size,
+     * alpha 255.
+     */
+    func overlay(imageData: Data, color: MaskColor, outlineWidth: Int32) throws  -> Data
+    
+    /**
+     * Pixels inside this mask and outside `other`: takes a tap's mask away from the selection.
+     */
+    func subtract(other: SegmentMask) throws  -> SegmentMask
+    
+    /**
+     * The mask as COCO RLE, exactly as `pycocotools.mask.encode` gives it.
+     */
+    func toCocoRle() throws  -> CocoRle
+    
+    /**
+     * Pixels inside either mask: adds a tap's mask to the selection.
+     */
+    func union(other: SegmentMask) throws  -> SegmentMask
+    
+    func width()  -> Int32
+    
+}
+/**
+ * A mask at the photo's resolution (255 inside, 0 outside), to convert or combine.
+ */
+open class SegmentMask: SegmentMaskProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_edgesam_ffi_fn_clone_segmentmask(self.handle, $0) }
+    }
+    /**
+     * A mask from `width * height` bytes, row after row; any non-zero byte is inside.
+     */
+public convenience init(width: Int32, height: Int32, bytes: Data)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_constructor_segmentmask_new(
+        FfiConverterInt32.lower(width),
+        FfiConverterInt32.lower(height),
+        FfiConverterData.lower(bytes),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_edgesam_ffi_fn_free_segmentmask(handle, $0) }
+    }
+
+    
+    /**
+     * Reads COCO RLE (`{"size": [h, w], "counts": "..."}` from pycocotools or `toCocoRle`).
+     */
+public static func fromCocoRle(rle: CocoRle)throws  -> SegmentMask  {
+    return try  FfiConverterTypeSegmentMask_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_constructor_segmentmask_from_coco_rle(
+        FfiConverterTypeCocoRle_lower(rle),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The mask of a `segment` result.
+     */
+public static func fromSegmentation(segmentation: Segmentation)throws  -> SegmentMask  {
+    return try  FfiConverterTypeSegmentMask_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_constructor_segmentmask_from_segmentation(
+        FfiConverterTypeSegmentation_lower(segmentation),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Pixels inside the mask.
+     */
+open func area() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_area(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The rectangle enclosing the mask; absent when it is empty.
+     */
+open func boundingBox() -> MaskRect?  {
+    return try!  FfiConverterOptionTypeMaskRect.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_bounding_box(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One byte per pixel, row after row: 255 inside, 0 outside.
+     */
+open func bytes() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_bytes(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Cuts the object out of the photo (a JPEG, PNG or WebP file's bytes, EXIF orientation
+     * applied, as given to `encodeImage`). Without `cropPadding` the cut-out is the photo's size;
+     * with it, the mask's box grown by that many pixels (within the photo).
+     */
+open func cutout(imageData: Data, cropPadding: Int32? = nil)throws  -> Cutout  {
+    return try  FfiConverterTypeCutout_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_cutout(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(imageData),
+        FfiConverterOptionInt32.lower(cropPadding),uniffiCallStatus
+    )
+})
+}
+    
+open func height() -> Int32  {
+    return try!  FfiConverterInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_height(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Pixels inside both masks.
+     */
+open func intersect(other: SegmentMask)throws  -> SegmentMask  {
+    return try  FfiConverterTypeSegmentMask_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_intersect(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSegmentMask_lower(other),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The borders of the mask's regions and holes, simplified: every dropped border pixel lies
+     * within `tolerance` pixels of the edge replacing it (0 keeps them all).
+     */
+open func outlinePolygons(tolerance: Double = Double(1.0))throws  -> [MaskPolygon]  {
+    return try  FfiConverterSequenceTypeMaskPolygon.lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_outline_polygons(
+            self.uniffiCloneHandle(),
+        FfiConverterDouble.lower(tolerance),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The photo (bytes as for `cutout`) with `color` blended over the selection and an outline
+     * `outlineWidth` pixels wide in white (0 draws none): R, G, B, A bytes at the mask's size,
+     * alpha 255.
+     */
+open func overlay(imageData: Data, color: MaskColor, outlineWidth: Int32 = 2)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_overlay(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(imageData),
+        FfiConverterTypeMaskColor_lower(color),
+        FfiConverterInt32.lower(outlineWidth),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Pixels inside this mask and outside `other`: takes a tap's mask away from the selection.
+     */
+open func subtract(other: SegmentMask)throws  -> SegmentMask  {
+    return try  FfiConverterTypeSegmentMask_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_subtract(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSegmentMask_lower(other),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The mask as COCO RLE, exactly as `pycocotools.mask.encode` gives it.
+     */
+open func toCocoRle()throws  -> CocoRle  {
+    return try  FfiConverterTypeCocoRle_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_to_coco_rle(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Pixels inside either mask: adds a tap's mask to the selection.
+     */
+open func union(other: SegmentMask)throws  -> SegmentMask  {
+    return try  FfiConverterTypeSegmentMask_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_union(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSegmentMask_lower(other),uniffiCallStatus
+    )
+})
+}
+    
+open func width() -> Int32  {
+    return try!  FfiConverterInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_width(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSegmentMask: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SegmentMask
+
+    public static func lift(_ handle: UInt64) throws -> SegmentMask {
+        return SegmentMask(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SegmentMask) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SegmentMask {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SegmentMask, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSegmentMask_lift(_ handle: UInt64) throws -> SegmentMask {
+    return try FfiConverterTypeSegmentMask.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSegmentMask_lower(_ value: SegmentMask) -> UInt64 {
+    return FfiConverterTypeSegmentMask.lower(value)
+}
+
+
+
+
+/**
+ * A mask as COCO RLE: `counts` is the compressed string `pycocotools.mask.encode` returns.
+ */
+public struct CocoRle: Equatable, Hashable {
+    public var width: Int32
+    public var height: Int32
+    public var counts: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(width: Int32, height: Int32, counts: String) {
+        self.width = width
+        self.height = height
+        self.counts = counts
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CocoRle: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCocoRle: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CocoRle {
+        return
+            try CocoRle(
+                width: FfiConverterInt32.read(from: &buf), 
+                height: FfiConverterInt32.read(from: &buf), 
+                counts: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CocoRle, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.width, into: &buf)
+        FfiConverterInt32.write(value.height, into: &buf)
+        FfiConverterString.write(value.counts, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCocoRle_lift(_ buf: RustBuffer) throws -> CocoRle {
+    return try FfiConverterTypeCocoRle.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCocoRle_lower(_ value: CocoRle) -> RustBuffer {
+    return FfiConverterTypeCocoRle.lower(value)
+}
+
+
+/**
+ * The object cut out on a transparent background, and the part of the photo it covers.
+ */
+public struct Cutout: Equatable, Hashable {
+    /**
+     * `region.width * region.height * 4` bytes, R, G, B, A, straight alpha: 255 inside the
+     * mask, 0 (and black) outside.
+     */
+    public var rgba: Data
+    public var region: MaskRect
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `region.width * region.height * 4` bytes, R, G, B, A, straight alpha: 255 inside the
+         * mask, 0 (and black) outside.
+         */rgba: Data, region: MaskRect) {
+        self.rgba = rgba
+        self.region = region
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Cutout: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCutout: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Cutout {
+        return
+            try Cutout(
+                rgba: FfiConverterData.read(from: &buf), 
+                region: FfiConverterTypeMaskRect.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Cutout, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.rgba, into: &buf)
+        FfiConverterTypeMaskRect.write(value.region, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCutout_lift(_ buf: RustBuffer) throws -> Cutout {
+    return try FfiConverterTypeCutout.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCutout_lower(_ value: Cutout) -> RustBuffer {
+    return FfiConverterTypeCutout.lower(value)
+}
+
+
+/**
+ * A colour; `alpha` is how strongly it covers the photo (0 not at all, 255 entirely).
+ */
+public struct MaskColor: Equatable, Hashable {
+    public var red: UInt8
+    public var green: UInt8
+    public var blue: UInt8
+    public var alpha: UInt8
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(red: UInt8, green: UInt8, blue: UInt8, alpha: UInt8 = UInt8(128)) {
+        self.red = red
+        self.green = green
+        self.blue = blue
+        self.alpha = alpha
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MaskColor: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMaskColor: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MaskColor {
+        return
+            try MaskColor(
+                red: FfiConverterUInt8.read(from: &buf), 
+                green: FfiConverterUInt8.read(from: &buf), 
+                blue: FfiConverterUInt8.read(from: &buf), 
+                alpha: FfiConverterUInt8.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MaskColor, into buf: inout [UInt8]) {
+        FfiConverterUInt8.write(value.red, into: &buf)
+        FfiConverterUInt8.write(value.green, into: &buf)
+        FfiConverterUInt8.write(value.blue, into: &buf)
+        FfiConverterUInt8.write(value.alpha, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMaskColor_lift(_ buf: RustBuffer) throws -> MaskColor {
+    return try FfiConverterTypeMaskColor.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMaskColor_lower(_ value: MaskColor) -> RustBuffer {
+    return FfiConverterTypeMaskColor.lower(value)
+}
+
+
+/**
+ * A vertex in photo pixels: the centre of a border pixel.
+ */
+public struct MaskPoint: Equatable, Hashable {
+    public var x: Int32
+    public var y: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(x: Int32, y: Int32) {
+        self.x = x
+        self.y = y
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MaskPoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMaskPoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MaskPoint {
+        return
+            try MaskPoint(
+                x: FfiConverterInt32.read(from: &buf), 
+                y: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MaskPoint, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.x, into: &buf)
+        FfiConverterInt32.write(value.y, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMaskPoint_lift(_ buf: RustBuffer) throws -> MaskPoint {
+    return try FfiConverterTypeMaskPoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMaskPoint_lower(_ value: MaskPoint) -> RustBuffer {
+    return FfiConverterTypeMaskPoint.lower(value)
+}
+
+
+/**
+ * One closed border of a region of the mask (or of a hole in one), first vertex not repeated.
+ */
+public struct MaskPolygon: Equatable, Hashable {
+    public var points: [MaskPoint]
+    public var isHole: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(points: [MaskPoint], isHole: Bool) {
+        self.points = points
+        self.isHole = isHole
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MaskPolygon: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMaskPolygon: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MaskPolygon {
+        return
+            try MaskPolygon(
+                points: FfiConverterSequenceTypeMaskPoint.read(from: &buf), 
+                isHole: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MaskPolygon, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeMaskPoint.write(value.points, into: &buf)
+        FfiConverterBool.write(value.isHole, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMaskPolygon_lift(_ buf: RustBuffer) throws -> MaskPolygon {
+    return try FfiConverterTypeMaskPolygon.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMaskPolygon_lower(_ value: MaskPolygon) -> RustBuffer {
+    return FfiConverterTypeMaskPolygon.lower(value)
+}
+
+
 /**
  * A rectangle of pixels: origin at the top-left, sizes in pixels.
  */
@@ -1642,6 +2340,12 @@ enum EdgeSamError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case BadEmbedding(reason: String
     )
     /**
+     * A mask whose bytes do not fit its size, masks of different sizes combined, a mask and a
+     * photo of different sizes, or COCO RLE that does not decode.
+     */
+    case BadMask(reason: String
+    )
+    /**
      * The call was cancelled before it finished.
      */
     case Cancelled
@@ -1697,8 +2401,11 @@ public struct FfiConverterTypeEdgeSamError: FfiConverterRustBuffer {
         case 6: return .BadEmbedding(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .Cancelled
-        case 8: return .Internal(
+        case 7: return .BadMask(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 8: return .Cancelled
+        case 9: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -1743,12 +2450,17 @@ public struct FfiConverterTypeEdgeSamError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case .Cancelled:
+        case let .BadMask(reason):
             writeInt(&buf, Int32(7))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .Cancelled:
+            writeInt(&buf, Int32(8))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(8))
+            writeInt(&buf, Int32(9))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -2100,6 +2812,56 @@ fileprivate struct FfiConverterSequenceFloat: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeMaskPoint: FfiConverterRustBuffer {
+    typealias SwiftType = [MaskPoint]
+
+    public static func write(_ value: [MaskPoint], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMaskPoint.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MaskPoint] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MaskPoint]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMaskPoint.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMaskPolygon: FfiConverterRustBuffer {
+    typealias SwiftType = [MaskPolygon]
+
+    public static func write(_ value: [MaskPolygon], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMaskPolygon.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MaskPolygon] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MaskPolygon]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMaskPolygon.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePromptPoint: FfiConverterRustBuffer {
     typealias SwiftType = [PromptPoint]
 
@@ -2254,6 +3016,42 @@ private let initializationResult: InitializationResult = {
     if (uniffi_edgesam_ffi_checksum_method_segmentanything_segment_async() != 54418) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_area() != 31586) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_bounding_box() != 3056) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_bytes() != 10636) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_cutout() != 1967) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_height() != 14813) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_intersect() != 36585) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_outline_polygons() != 13015) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_overlay() != 4021) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_subtract() != 13567) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_to_coco_rle() != 525) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_union() != 24533) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_width() != 36109) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new() != 27615) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2264,6 +3062,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() != 3327) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle() != 47442) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_segmentation() != 30453) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_constructor_segmentmask_new() != 13094) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -89,6 +89,7 @@ func describe(_ error: EdgeSamError) -> (name: String, reason: String?) {
     case .BadImage(let reason): return ("BadImage", reason)
     case .BadPrompt(let reason): return ("BadPrompt", reason)
     case .BadEmbedding(let reason): return ("BadEmbedding", reason)
+    case .BadMask(let reason): return ("BadMask", reason)
     case .Cancelled: return ("Cancelled", nil)
     case .Internal(let reason): return ("Internal", reason)
     }
@@ -825,6 +826,7 @@ await test("errors read well in Swift: reason, failureReason, errorDescription, 
             _ = try model.segment(embedding: embedding, prompt: SegmentPrompt(points: [PromptPoint(x: 9, y: 3)], maskIndex: 4))
         }),
         ("BadEmbedding", "bad embedding: ", caught { _ = try ImageEmbedding.fromBytes(bytes: Data()) }),
+        ("BadMask", "bad mask: a 2x2 mask needs 4 bytes", caught { _ = try SegmentMask(width: 2, height: 2, bytes: Data([255])) }),
         ("FileNotFound", "cannot read the model file", caught {
             _ = try SegmentAnything.fromFiles(encoderPath: "/no/such/encoder.onnx", decoderPath: decoderPath)
         }),
@@ -842,7 +844,7 @@ await test("errors read well in Swift: reason, failureReason, errorDescription, 
         t.check(caseName == name, "expected .\(name), got .\(caseName)")
         t.check(error.reason == reason, ".reason '\(error.reason)' is not the case's reason '\(reason ?? "")'")
         t.check(error.reason.hasPrefix(start), "reason '\(error.reason)' does not start with '\(start)'")
-        for prefix in ["bad image: ", "bad prompt: ", "bad embedding: "] {
+        for prefix in ["bad image: ", "bad prompt: ", "bad embedding: ", "bad mask: "] {
             t.check(!error.reason.contains(prefix + prefix), "reason '\(error.reason)' repeats '\(prefix)'")
         }
         for prefix in oldPrefixes {

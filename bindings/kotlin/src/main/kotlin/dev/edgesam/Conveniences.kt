@@ -79,6 +79,7 @@ val EdgeSamException.reason: String
         is EdgeSamException.BadImage -> reason
         is EdgeSamException.BadPrompt -> reason
         is EdgeSamException.BadEmbedding -> reason
+        is EdgeSamException.BadMask -> reason
         is EdgeSamException.Internal -> reason
         is EdgeSamException.Cancelled -> "the call was cancelled"
     }

@@ -708,6 +708,30 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_edgesam_ffi_checksum_method_segmentanything_segment_async(
     ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_area(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_bounding_box(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_bytes(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_cutout(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_height(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_intersect(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_outline_polygons(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_overlay(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_subtract(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_to_coco_rle(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_union(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_width(
+    ): Int
     external fun uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_constructor_imageembedding_from_bytes(
@@ -715,6 +739,12 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_segmentation(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_constructor_segmentmask_new(
     ): Int
     external fun ffi_edgesam_ffi_uniffi_contract_version(
     ): Int
@@ -778,6 +808,40 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_edgesam_ffi_fn_method_segmentanything_segment_async(`ptr`: Long,`embedding`: Long,`prompt`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_edgesam_ffi_fn_clone_segmentmask(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_edgesam_ffi_fn_free_segmentmask(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_edgesam_ffi_fn_constructor_segmentmask_from_coco_rle(`rle`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_edgesam_ffi_fn_constructor_segmentmask_from_segmentation(`segmentation`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_edgesam_ffi_fn_constructor_segmentmask_new(`width`: Int,`height`: Int,`bytes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_area(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_bounding_box(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_bytes(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_cutout(`ptr`: Long,`imageData`: RustBuffer.ByValue,`cropPadding`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_height(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_intersect(`ptr`: Long,`other`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_outline_polygons(`ptr`: Long,`tolerance`: Double,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_overlay(`ptr`: Long,`imageData`: RustBuffer.ByValue,`color`: RustBuffer.ByValue,`outlineWidth`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_subtract(`ptr`: Long,`other`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_to_coco_rle(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_union(`ptr`: Long,`other`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_width(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
     external fun uniffi_edgesam_ffi_fn_func_run_benchmark(`encoderPath`: RustBuffer.ByValue,`decoderPath`: RustBuffer.ByValue,`imageData`: RustBuffer.ByValue,`runs`: Int,`points`: Int,`threads`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_edgesam_ffi_fn_func_init_logging(`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -940,6 +1004,42 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment_async() and 0xFFFF) != 54418) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_area() and 0xFFFF) != 31586) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_bounding_box() and 0xFFFF) != 3056) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_bytes() and 0xFFFF) != 10636) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_cutout() and 0xFFFF) != 1967) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_height() and 0xFFFF) != 14813) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_intersect() and 0xFFFF) != 36585) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_outline_polygons() and 0xFFFF) != 13015) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_overlay() and 0xFFFF) != 4021) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_subtract() and 0xFFFF) != 13567) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_to_coco_rle() and 0xFFFF) != 525) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_union() and 0xFFFF) != 24533) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_width() and 0xFFFF) != 36109) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new() and 0xFFFF) != 27615) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -950,6 +1050,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() and 0xFFFF) != 3327) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle() and 0xFFFF) != 47442) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_segmentation() and 0xFFFF) != 30453) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_new() and 0xFFFF) != 13094) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1152,6 +1261,33 @@ private class JavaLangRefCleanable(
 /**
  * @suppress
  */
+public object FfiConverterUByte: FfiConverter<UByte, Byte> {
+    override fun lift(value: Byte): UByte {
+        return value.toUByte()
+    }
+
+    fun lift(value: Int): UByte {
+        return value.toUByte()
+    }
+
+    override fun read(buf: ByteBuffer): UByte {
+        return lift(buf.get())
+    }
+
+    override fun lower(value: UByte): Byte {
+        return value.toByte()
+    }
+
+    override fun allocationSize(value: UByte) = 1UL
+
+    override fun write(value: UByte, buf: ByteBuffer) {
+        buf.put(value.toByte())
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterUInt: FfiConverter<UInt, Int> {
     override fun lift(value: Int): UInt {
         return value.toUInt()
@@ -1238,6 +1374,29 @@ public object FfiConverterFloat: FfiConverter<Float, Float> {
 
     override fun write(value: Float, buf: ByteBuffer) {
         buf.putFloat(value)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterDouble: FfiConverter<Double, Double> {
+    override fun lift(value: Double): Double {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Double {
+        return buf.getDouble()
+    }
+
+    override fun lower(value: Double): Double {
+        return value
+    }
+
+    override fun allocationSize(value: Double) = 8UL
+
+    override fun write(value: Double, buf: ByteBuffer) {
+        buf.putDouble(value)
     }
 }
 
@@ -2422,6 +2581,786 @@ public object FfiConverterTypeSegmentAnything: FfiConverter<SegmentAnything, Lon
 }
 
 
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A mask at the photo's resolution (255 inside, 0 outside), to convert or combine.
+ */
+public interface SegmentMaskInterface {
+    
+    /**
+     * Pixels inside the mask.
+     */
+    fun `area`(): kotlin.Long
+    
+    /**
+     * The rectangle enclosing the mask; absent when it is empty.
+     */
+    fun `boundingBox`(): MaskRect?
+    
+    /**
+     * One byte per pixel, row after row: 255 inside, 0 outside.
+     */
+    fun `bytes`(): kotlin.ByteArray
+    
+    /**
+     * Cuts the object out of the photo (a JPEG, PNG or WebP file's bytes, EXIF orientation
+     * applied, as given to `encodeImage`). Without `cropPadding` the cut-out is the photo's size;
+     * with it, the mask's box grown by that many pixels (within the photo).
+     */
+    fun `cutout`(`imageData`: kotlin.ByteArray, `cropPadding`: kotlin.Int? = null): Cutout
+    
+    fun `height`(): kotlin.Int
+    
+    /**
+     * Pixels inside both masks.
+     */
+    fun `intersect`(`other`: SegmentMask): SegmentMask
+    
+    /**
+     * The borders of the mask's regions and holes, simplified: every dropped border pixel lies
+     * within `tolerance` pixels of the edge replacing it (0 keeps them all).
+     */
+    fun `outlinePolygons`(`tolerance`: kotlin.Double = 1.0): List<MaskPolygon>
+    
+    /**
+     * The photo (bytes as for `cutout`) with `color` blended over the selection and an outline
+     * `outlineWidth` pixels wide in white (0 draws none): R, G, B, A bytes at the mask's size,
+     * alpha 255.
+     */
+    fun `overlay`(`imageData`: kotlin.ByteArray, `color`: MaskColor, `outlineWidth`: kotlin.Int = 2): kotlin.ByteArray
+    
+    /**
+     * Pixels inside this mask and outside `other`: takes a tap's mask away from the selection.
+     */
+    fun `subtract`(`other`: SegmentMask): SegmentMask
+    
+    /**
+     * The mask as COCO RLE, exactly as `pycocotools.mask.encode` gives it.
+     */
+    fun `toCocoRle`(): CocoRle
+    
+    /**
+     * Pixels inside either mask: adds a tap's mask to the selection.
+     */
+    fun `union`(`other`: SegmentMask): SegmentMask
+    
+    fun `width`(): kotlin.Int
+    
+    companion object
+}
+
+/**
+ * A mask at the photo's resolution (255 inside, 0 outside), to convert or combine.
+ */
+open class SegmentMask: Disposable, AutoCloseable, SegmentMaskInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A mask from `width * height` bytes, row after row; any non-zero byte is inside.
+     */
+    constructor(`width`: kotlin.Int, `height`: kotlin.Int, `bytes`: kotlin.ByteArray) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_new(
+    
+        
+        FfiConverterInt.lower(`width`),
+        FfiConverterInt.lower(`height`),
+        FfiConverterByteArray.lower(`bytes`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_edgesam_ffi_fn_free_segmentmask(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_edgesam_ffi_fn_clone_segmentmask(handle, status)
+        }
+    }
+
+    
+    /**
+     * Pixels inside the mask.
+     */override fun `area`(): kotlin.Long {
+            return FfiConverterLong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_area(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The rectangle enclosing the mask; absent when it is empty.
+     */override fun `boundingBox`(): MaskRect? {
+            return FfiConverterOptionalTypeMaskRect.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bounding_box(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One byte per pixel, row after row: 255 inside, 0 outside.
+     */override fun `bytes`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bytes(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Cuts the object out of the photo (a JPEG, PNG or WebP file's bytes, EXIF orientation
+     * applied, as given to `encodeImage`). Without `cropPadding` the cut-out is the photo's size;
+     * with it, the mask's box grown by that many pixels (within the photo).
+     */
+    @Throws(EdgeSamException::class)override fun `cutout`(`imageData`: kotlin.ByteArray, `cropPadding`: kotlin.Int?): Cutout {
+            return FfiConverterTypeCutout.lift(
+    callWithHandle {
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_cutout(
+        it,
+        
+        FfiConverterByteArray.lower(`imageData`),
+        FfiConverterOptionalInt.lower(`cropPadding`),_status)
+}
+    }
+    )
+    }
+    
+
+    override fun `height`(): kotlin.Int {
+            return FfiConverterInt.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_height(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Pixels inside both masks.
+     */
+    @Throws(EdgeSamException::class)override fun `intersect`(`other`: SegmentMask): SegmentMask {
+            return FfiConverterTypeSegmentMask.lift(
+    callWithHandle {
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_intersect(
+        it,
+        
+        FfiConverterTypeSegmentMask.lower(`other`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The borders of the mask's regions and holes, simplified: every dropped border pixel lies
+     * within `tolerance` pixels of the edge replacing it (0 keeps them all).
+     */
+    @Throws(EdgeSamException::class)override fun `outlinePolygons`(`tolerance`: kotlin.Double): List<MaskPolygon> {
+            return FfiConverterSequenceTypeMaskPolygon.lift(
+    callWithHandle {
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_outline_polygons(
+        it,
+        
+        FfiConverterDouble.lower(`tolerance`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The photo (bytes as for `cutout`) with `color` blended over the selection and an outline
+     * `outlineWidth` pixels wide in white (0 draws none): R, G, B, A bytes at the mask's size,
+     * alpha 255.
+     */
+    @Throws(EdgeSamException::class)override fun `overlay`(`imageData`: kotlin.ByteArray, `color`: MaskColor, `outlineWidth`: kotlin.Int): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_overlay(
+        it,
+        
+        FfiConverterByteArray.lower(`imageData`),
+        FfiConverterTypeMaskColor.lower(`color`),
+        FfiConverterInt.lower(`outlineWidth`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Pixels inside this mask and outside `other`: takes a tap's mask away from the selection.
+     */
+    @Throws(EdgeSamException::class)override fun `subtract`(`other`: SegmentMask): SegmentMask {
+            return FfiConverterTypeSegmentMask.lift(
+    callWithHandle {
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_subtract(
+        it,
+        
+        FfiConverterTypeSegmentMask.lower(`other`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The mask as COCO RLE, exactly as `pycocotools.mask.encode` gives it.
+     */
+    @Throws(EdgeSamException::class)override fun `toCocoRle`(): CocoRle {
+            return FfiConverterTypeCocoRle.lift(
+    callWithHandle {
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_to_coco_rle(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Pixels inside either mask: adds a tap's mask to the selection.
+     */
+    @Throws(EdgeSamException::class)override fun `union`(`other`: SegmentMask): SegmentMask {
+            return FfiConverterTypeSegmentMask.lift(
+    callWithHandle {
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_union(
+        it,
+        
+        FfiConverterTypeSegmentMask.lower(`other`),_status)
+}
+    }
+    )
+    }
+    
+
+    override fun `width`(): kotlin.Int {
+            return FfiConverterInt.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_width(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * Reads COCO RLE (`{"size": [h, w], "counts": "..."}` from pycocotools or `toCocoRle`).
+     */
+    @Throws(EdgeSamException::class) fun `fromCocoRle`(`rle`: CocoRle): SegmentMask {
+            return FfiConverterTypeSegmentMask.lift(
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_coco_rle(
+    
+        
+        FfiConverterTypeCocoRle.lower(`rle`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * The mask of a `segment` result.
+     */
+    @Throws(EdgeSamException::class) fun `fromSegmentation`(`segmentation`: Segmentation): SegmentMask {
+            return FfiConverterTypeSegmentMask.lift(
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_segmentation(
+    
+        
+        FfiConverterTypeSegmentation.lower(`segmentation`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSegmentMask: FfiConverter<SegmentMask, Long> {
+    override fun lower(value: SegmentMask): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): SegmentMask {
+        return SegmentMask(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): SegmentMask {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: SegmentMask) = 8UL
+
+    override fun write(value: SegmentMask, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+
+/**
+ * A mask as COCO RLE: `counts` is the compressed string `pycocotools.mask.encode` returns.
+ */
+data class CocoRle (
+    var `width`: kotlin.Int
+    , 
+    var `height`: kotlin.Int
+    , 
+    var `counts`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCocoRle: FfiConverterRustBuffer<CocoRle> {
+    override fun read(buf: ByteBuffer): CocoRle {
+        return CocoRle(
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CocoRle) = (
+            FfiConverterInt.allocationSize(value.`width`) +
+            FfiConverterInt.allocationSize(value.`height`) +
+            FfiConverterString.allocationSize(value.`counts`)
+    )
+
+    override fun write(value: CocoRle, buf: ByteBuffer) {
+            FfiConverterInt.write(value.`width`, buf)
+            FfiConverterInt.write(value.`height`, buf)
+            FfiConverterString.write(value.`counts`, buf)
+    }
+}
+
+
+
+/**
+ * The object cut out on a transparent background, and the part of the photo it covers.
+ */
+data class Cutout (
+    /**
+     * `region.width * region.height * 4` bytes, R, G, B, A, straight alpha: 255 inside the
+     * mask, 0 (and black) outside.
+     */
+    var `rgba`: kotlin.ByteArray
+    , 
+    var `region`: MaskRect
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCutout: FfiConverterRustBuffer<Cutout> {
+    override fun read(buf: ByteBuffer): Cutout {
+        return Cutout(
+            FfiConverterByteArray.read(buf),
+            FfiConverterTypeMaskRect.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Cutout) = (
+            FfiConverterByteArray.allocationSize(value.`rgba`) +
+            FfiConverterTypeMaskRect.allocationSize(value.`region`)
+    )
+
+    override fun write(value: Cutout, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`rgba`, buf)
+            FfiConverterTypeMaskRect.write(value.`region`, buf)
+    }
+}
+
+
+
+/**
+ * A colour; `alpha` is how strongly it covers the photo (0 not at all, 255 entirely).
+ */
+data class MaskColor (
+    var `red`: kotlin.UByte
+    , 
+    var `green`: kotlin.UByte
+    , 
+    var `blue`: kotlin.UByte
+    , 
+    var `alpha`: kotlin.UByte = 128u 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMaskColor: FfiConverterRustBuffer<MaskColor> {
+    override fun read(buf: ByteBuffer): MaskColor {
+        return MaskColor(
+            FfiConverterUByte.read(buf),
+            FfiConverterUByte.read(buf),
+            FfiConverterUByte.read(buf),
+            FfiConverterUByte.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MaskColor) = (
+            FfiConverterUByte.allocationSize(value.`red`) +
+            FfiConverterUByte.allocationSize(value.`green`) +
+            FfiConverterUByte.allocationSize(value.`blue`) +
+            FfiConverterUByte.allocationSize(value.`alpha`)
+    )
+
+    override fun write(value: MaskColor, buf: ByteBuffer) {
+            FfiConverterUByte.write(value.`red`, buf)
+            FfiConverterUByte.write(value.`green`, buf)
+            FfiConverterUByte.write(value.`blue`, buf)
+            FfiConverterUByte.write(value.`alpha`, buf)
+    }
+}
+
+
+
+/**
+ * A vertex in photo pixels: the centre of a border pixel.
+ */
+data class MaskPoint (
+    var `x`: kotlin.Int
+    , 
+    var `y`: kotlin.Int
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMaskPoint: FfiConverterRustBuffer<MaskPoint> {
+    override fun read(buf: ByteBuffer): MaskPoint {
+        return MaskPoint(
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MaskPoint) = (
+            FfiConverterInt.allocationSize(value.`x`) +
+            FfiConverterInt.allocationSize(value.`y`)
+    )
+
+    override fun write(value: MaskPoint, buf: ByteBuffer) {
+            FfiConverterInt.write(value.`x`, buf)
+            FfiConverterInt.write(value.`y`, buf)
+    }
+}
+
+
+
+/**
+ * One closed border of a region of the mask (or of a hole in one), first vertex not repeated.
+ */
+data class MaskPolygon (
+    var `points`: List<MaskPoint>
+    , 
+    var `isHole`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMaskPolygon: FfiConverterRustBuffer<MaskPolygon> {
+    override fun read(buf: ByteBuffer): MaskPolygon {
+        return MaskPolygon(
+            FfiConverterSequenceTypeMaskPoint.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MaskPolygon) = (
+            FfiConverterSequenceTypeMaskPoint.allocationSize(value.`points`) +
+            FfiConverterBoolean.allocationSize(value.`isHole`)
+    )
+
+    override fun write(value: MaskPolygon, buf: ByteBuffer) {
+            FfiConverterSequenceTypeMaskPoint.write(value.`points`, buf)
+            FfiConverterBoolean.write(value.`isHole`, buf)
+    }
+}
+
+
 
 /**
  * A rectangle of pixels: origin at the top-left, sizes in pixels.
@@ -2785,6 +3724,18 @@ sealed class EdgeSamException: kotlin.Exception() {
     }
     
     /**
+     * A mask whose bytes do not fit its size, masks of different sizes combined, a mask and a
+     * photo of different sizes, or COCO RLE that does not decode.
+     */
+    class BadMask(
+        
+        val `reason`: kotlin.String
+        ) : EdgeSamException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
      * The call was cancelled before it finished.
      */
     class Cancelled(
@@ -2841,8 +3792,11 @@ public object FfiConverterTypeEdgeSamError : FfiConverterRustBuffer<EdgeSamExcep
             6 -> EdgeSamException.BadEmbedding(
                 FfiConverterString.read(buf),
                 )
-            7 -> EdgeSamException.Cancelled()
-            8 -> EdgeSamException.Internal(
+            7 -> EdgeSamException.BadMask(
+                FfiConverterString.read(buf),
+                )
+            8 -> EdgeSamException.Cancelled()
+            9 -> EdgeSamException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -2877,6 +3831,11 @@ public object FfiConverterTypeEdgeSamError : FfiConverterRustBuffer<EdgeSamExcep
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is EdgeSamException.BadEmbedding -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is EdgeSamException.BadMask -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
@@ -2925,12 +3884,17 @@ public object FfiConverterTypeEdgeSamError : FfiConverterRustBuffer<EdgeSamExcep
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is EdgeSamException.Cancelled -> {
+            is EdgeSamException.BadMask -> {
                 buf.putInt(7)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is EdgeSamException.Cancelled -> {
+                buf.putInt(8)
                 Unit
             }
             is EdgeSamException.Internal -> {
-                buf.putInt(8)
+                buf.putInt(9)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -3211,6 +4175,62 @@ public object FfiConverterSequenceFloat: FfiConverterRustBuffer<List<kotlin.Floa
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterFloat.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeMaskPoint: FfiConverterRustBuffer<List<MaskPoint>> {
+    override fun read(buf: ByteBuffer): List<MaskPoint> {
+        val len = buf.getInt()
+        return List<MaskPoint>(len) {
+            FfiConverterTypeMaskPoint.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MaskPoint>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMaskPoint.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MaskPoint>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMaskPoint.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeMaskPolygon: FfiConverterRustBuffer<List<MaskPolygon>> {
+    override fun read(buf: ByteBuffer): List<MaskPolygon> {
+        val len = buf.getInt()
+        return List<MaskPolygon>(len) {
+            FfiConverterTypeMaskPolygon.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MaskPolygon>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMaskPolygon.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MaskPolygon>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMaskPolygon.write(it, buf)
         }
     }
 }
