@@ -898,6 +898,71 @@ await test("runBenchmark: every step in its JSON, typed errors") { t in
     }
 }
 
+await test("SegmentMask: COCO RLE round trip and a hand-encoded string") { t in
+    let tiny = try SegmentMask(width: 3, height: 2, bytes: Data([0, 255, 255, 0, 0, 255]))
+    let rle = try tiny.toCocoRle()
+    // Columns top to bottom: 0 0 | 1 0 | 1 1 -> runs 2, 1, 1, 2 (pycocotools' string "2111").
+    t.check(rle == CocoRle(width: 3, height: 2, counts: "2111"), "\(rle)")
+    for c in manifest.cases.prefix(3) {
+        let s = try require(t, reference[c.name], "no reference for \(c.name)")
+        let mask = try SegmentMask.fromSegmentation(segmentation: s)
+        let back = try SegmentMask.fromCocoRle(rle: try mask.toCocoRle())
+        t.check(back.bytes() == s.mask, "\(c.name): RLE does not decode back to the mask")
+        t.check(mask.area() == s.area && mask.boundingBox() == s.boundingBox, "\(c.name): area or box differ")
+    }
+}
+
+await test("SegmentMask: union, subtract and intersect equal pixel-by-pixel logic") { t in
+    let a = try require(t, reference[manifest.cases[0].name], "no reference")
+    let b = try require(t, reference[manifest.cases[1].name], "no reference")
+    let (ma, mb) = (try SegmentMask.fromSegmentation(segmentation: a), try SegmentMask.fromSegmentation(segmentation: b))
+    func expected(_ keep: (Bool, Bool) -> Bool) -> Data {
+        Data(zip(a.mask, b.mask).map { keep($0 != 0, $1 != 0) ? 255 : 0 })
+    }
+    t.check(a.mask != b.mask, "the two reference masks are the same")
+    t.check(try ma.union(other: mb).bytes() == expected { $0 || $1 }, "union")
+    t.check(try ma.subtract(other: mb).bytes() == expected { $0 && !$1 }, "subtract")
+    t.check(try ma.intersect(other: mb).bytes() == expected { $0 && $1 }, "intersect")
+    let small = try SegmentMask(width: 2, height: 1, bytes: Data([255, 0]))
+    expectError(t, "BadMask", "union with a mask of another size") { try ma.union(other: small) }
+    expectError(t, "BadMask", "bytes that do not fit the size") { try SegmentMask(width: 2, height: 2, bytes: Data([1])) }
+    expectError(t, "BadMask", "RLE covering too few pixels") {
+        try SegmentMask.fromCocoRle(rle: CocoRle(width: 4, height: 4, counts: "2111"))
+    }
+    expectError(t, "BadMask", "cut-out of a photo of another size") { try small.cutout(imageData: photoPNG) }
+}
+
+await test("SegmentMask: cut-out alpha is the mask, overlay and polygons stay on it") { t in
+    let s = try require(t, reference[manifest.cases[0].name], "no reference")
+    let mask = try SegmentMask.fromSegmentation(segmentation: s)
+    let whole = try mask.cutout(imageData: photoPNG)
+    t.check(whole.region == MaskRect(x: 0, y: 0, width: photoWidth, height: photoHeight), "\(whole.region)")
+    let rgba = [UInt8](whole.rgba), photo = [UInt8](photoRGBA), bytes = [UInt8](s.mask)
+    var wrong = 0
+    for i in 0..<bytes.count {
+        let inside = bytes[i] != 0
+        let pixel = Array(rgba[i * 4..<i * 4 + 4])
+        let expected: [UInt8] = inside ? [photo[i * 4], photo[i * 4 + 1], photo[i * 4 + 2], 255] : [0, 0, 0, 0]
+        if pixel != expected { wrong += 1 }
+    }
+    t.check(wrong == 0, "\(wrong) cut-out pixels are not the photo inside / transparent outside")
+    let box = try require(t, s.boundingBox, "empty reference mask")
+    let tight = try mask.cutout(imageData: photoPNG, cropPadding: 0)
+    t.check(tight.region == box && tight.rgba.count == Int(box.width * box.height) * 4, "\(tight.region) vs \(box)")
+    let tinted = [UInt8](try mask.overlay(imageData: photoPNG, color: MaskColor(red: 255, green: 0, blue: 0, alpha: 255),
+                                          outlineWidth: 0))
+    let redInside = (0..<bytes.count).allSatisfy { i in
+        (tinted[i * 4..<i * 4 + 4] == [255, 0, 0, 255]) == (bytes[i] != 0) || photo[i * 4..<i * 4 + 3] == [255, 0, 0]
+    }
+    t.check(redInside, "an opaque red overlay is not red exactly inside the mask")
+    let polygons = try mask.outlinePolygons()
+    t.check(polygons.contains { !$0.isHole }, "no outer polygon")
+    let offMask = polygons.flatMap(\.points).filter { bytes[Int($0.y * photoWidth + $0.x)] == 0 }
+    t.check(offMask.isEmpty, "vertices off the mask: \(offMask.prefix(3))")
+    t.check(try mask.outlinePolygons(tolerance: 0).map(\.points.count).reduce(0, +)
+            >= polygons.map(\.points.count).reduce(0, +), "tolerance 0 has fewer vertices than the default")
+}
+
 if let latency = cancelLatencyMs {
     say(String(format: "cancellation latency (Task.cancel() -> encode(imageData:) throws), worst: %.1f ms", latency))
 }
