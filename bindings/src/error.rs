@@ -86,5 +86,10 @@ mod tests {
     fn core_errors_map_to_actionable_cases() {
         let e: EdgeSamError = edgesam::Error::MaskIndexOutOfRange { index: 7 }.into();
         assert!(matches!(e, EdgeSamError::BadPrompt { .. }));
+        let e: EdgeSamError = edgesam::Error::BadMask {
+            detail: "2x2 and 3x3".into(),
+        }
+        .into();
+        assert!(matches!(e, EdgeSamError::BadMask { reason } if reason == "bad mask: 2x2 and 3x3"));
     }
 }

@@ -59,9 +59,17 @@ pub struct MaskColor {
     pub alpha: u8,
 }
 
-/// Sizes the apps pass as `Int`; a negative one counts as 0.
+/// A padding or outline width the apps pass as `Int`; a negative one counts as 0.
 fn non_negative(v: i32) -> u32 {
     v.max(0) as u32
+}
+
+/// A mask's side as the core takes it; a negative one is a bad mask, not an empty one.
+fn mask_side(v: i32, what: &str) -> Result<u32, EdgeSamError> {
+    u32::try_from(v).map_err(|_| {
+        let detail = format!("the {what} {v} is negative");
+        edgesam::Error::BadMask { detail }.into()
+    })
 }
 
 fn wrap(inner: Mask) -> Arc<SegmentMask> {
@@ -74,7 +82,7 @@ impl SegmentMask {
     #[uniffi::constructor]
     pub fn new(width: i32, height: i32, bytes: Vec<u8>) -> Result<Arc<Self>, EdgeSamError> {
         guarded(|| {
-            let (width, height) = (non_negative(width), non_negative(height));
+            let (width, height) = (mask_side(width, "width")?, mask_side(height, "height")?);
             let expected = width as usize * height as usize;
             if bytes.len() != expected {
                 let detail = format!(
@@ -101,7 +109,10 @@ impl SegmentMask {
     #[uniffi::constructor]
     pub fn from_coco_rle(rle: CocoRle) -> Result<Arc<Self>, EdgeSamError> {
         guarded(|| {
-            let size = [non_negative(rle.height), non_negative(rle.width)];
+            let size = [
+                mask_side(rle.height, "height")?,
+                mask_side(rle.width, "width")?,
+            ];
             let decoded = outputs::CocoRle::from_compressed(size, &rle.counts)?;
             Ok(wrap(decoded.to_mask()?))
         })
@@ -250,10 +261,12 @@ mod tests {
         let a = mask(2, 2, &[255; 4]);
         let b = mask(4, 1, &[255; 4]);
         assert!(matches!(a.union(b), Err(EdgeSamError::BadMask { .. })));
-        assert!(matches!(
-            SegmentMask::new(2, 2, vec![0; 3]),
-            Err(EdgeSamError::BadMask { .. })
-        ));
+        for (width, bytes) in [(2, 3), (-2, 0)] {
+            assert!(matches!(
+                SegmentMask::new(width, 2, vec![0; bytes]),
+                Err(EdgeSamError::BadMask { .. })
+            ));
+        }
     }
 
     #[test]
