@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use crate::engine::{sha256, to_hex};
+use crate::engine::to_hex;
 use crate::{EdgeSam, Options, Point, Prompt, Result, RgbImage};
 
 /// What to run.
@@ -183,10 +183,6 @@ pub fn run_benchmark(
     let t = Instant::now();
     let model = EdgeSam::from_files(encoder, decoder, options.model)?;
     let cold_start_ms = elapsed_ms(t);
-    let decoder_bytes = std::fs::read(decoder).map_err(|source| crate::Error::ModelFile {
-        path: decoder.to_path_buf(),
-        source,
-    })?;
 
     let t = Instant::now();
     let embedding = model.encode(photo)?;
@@ -219,7 +215,7 @@ pub fn run_benchmark(
         predict,
         peak_rss_bytes: peak_rss_bytes(),
         encoder_sha256: to_hex(model.encoder_sha256()),
-        decoder_sha256: to_hex(&sha256(&decoder_bytes)),
+        decoder_sha256: to_hex(model.decoder_sha256()),
     })
 }
 

@@ -242,7 +242,6 @@ struct CheckedModel {
     model: Model,
     input_positions: Vec<usize>,
     output_positions: Vec<usize>,
-    sha256: [u8; 32],
 }
 
 /// Parses, analyses and checks a model. Inputs are matched by name and shape; outputs by shape
@@ -311,7 +310,6 @@ fn load_checked(
         model,
         input_positions,
         output_positions,
-        sha256: sha256(bytes),
     })
 }
 
@@ -371,14 +369,12 @@ impl Encoder {
             }
         };
         log::debug!("encoder: graph rewrite in {:?}", started.elapsed());
-        let mut checked = load_checked(
+        let checked = load_checked(
             folded.as_deref().unwrap_or(bytes),
             role,
             ENCODER_INPUTS,
             ENCODER_OUTPUTS,
         )?;
-        // Embeddings and logs name the file the caller gave, not the rewritten graph.
-        checked.sha256 = sha256(bytes);
         let optimising = std::time::Instant::now();
         let runnable = encoder_knobs()
             .enter(|| checked.model.into_runnable())
@@ -389,7 +385,8 @@ impl Encoder {
         log::debug!("encoder: optimised in {:?}", optimising.elapsed());
         Ok(Encoder {
             runnable,
-            sha256: checked.sha256,
+            // Embeddings and logs name the file the caller gave, not the rewritten graph.
+            sha256: sha256(bytes),
         })
     }
 
@@ -443,6 +440,7 @@ pub struct Decoder {
     plans: DecoderPlans,
     input_positions: Vec<usize>,
     output_positions: Vec<usize>,
+    sha256: [u8; 32],
 }
 
 impl Decoder {
@@ -480,7 +478,12 @@ impl Decoder {
             plans,
             input_positions: checked.input_positions,
             output_positions: checked.output_positions,
+            sha256: sha256(bytes),
         })
+    }
+
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
     }
 
     fn plan_for(&self, points: usize) -> Result<Runnable> {

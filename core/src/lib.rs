@@ -198,6 +198,11 @@ impl EdgeSam {
         self.encoder.sha256()
     }
 
+    /// SHA-256 of the decoder file.
+    pub fn decoder_sha256(&self) -> &[u8; 32] {
+        self.decoder.sha256()
+    }
+
     /// Encodes a photo once; keep the embedding and predict from it per tap.
     pub fn encode(&self, image: &RgbImage) -> Result<Embedding> {
         self.encode_preprocessed(
