@@ -1,8 +1,10 @@
 //! The image embedding an app keeps per photo: cheap to clone, and saved to / loaded from bytes.
 
+use std::sync::{Arc, OnceLock};
+
 use tract::prelude::*;
 
-use crate::engine::EMBEDDING_SHAPE;
+use crate::engine::{ImageContext, EMBEDDING_SHAPE};
 use crate::error::{Error, Result};
 use crate::image_input::check_size;
 use crate::preprocess::resized_size;
@@ -16,13 +18,15 @@ const VALUES: usize =
 
 /// The encoder's output for one photo, with what the decoder side needs to map prompts and masks.
 ///
-/// Cloning shares the values (reference counted).
+/// Cloning shares the values (reference counted), and so does the decoder's per-photo work,
+/// kept here once computed (about 10 MiB with the official decoder; not serialised).
 #[derive(Clone)]
 pub struct Embedding {
     tensor: Tensor,
     width: u32,
     height: u32,
     encoder_sha256: [u8; 32],
+    decoder_context: Arc<OnceLock<ImageContext>>,
 }
 
 impl std::fmt::Debug for Embedding {
@@ -39,7 +43,22 @@ impl Embedding {
             width,
             height,
             encoder_sha256,
+            decoder_context: Arc::default(),
         }
+    }
+
+    /// The decoder's per-photo work for the decoder of `decoder_sha256`, if already computed.
+    pub(crate) fn cached_context(&self, decoder_sha256: &[u8; 32]) -> Option<ImageContext> {
+        self.decoder_context
+            .get()
+            .filter(|c| c.decoder_sha256() == decoder_sha256)
+            .cloned()
+    }
+
+    /// Keeps the decoder's per-photo work; the first decoder to compute it wins, another decoder
+    /// sharing this embedding computes its own per call.
+    pub(crate) fn cache_context(&self, context: &ImageContext) {
+        let _ = self.decoder_context.set(context.clone());
     }
 
     /// The photo's size, after EXIF orientation.

@@ -10,6 +10,7 @@ use tract::prelude::{SetSymbols, Tensor};
 use tract_linalg::multithread::{multithread_tract_scope, Executor};
 use tract_onnx::tract_core::knobs::KnobScope;
 
+use crate::decoder_split;
 use crate::error::{Error, ModelRole, Result};
 use crate::postprocess::{CANDIDATES, LOW_RES_SIDE};
 use crate::preprocess::{EncoderInput, ENCODER_SIDE};
@@ -435,21 +436,66 @@ pub struct DecoderOutput {
     pub masks: Vec<f32>,
 }
 
+/// What the decoder computes once per photo: the outputs of its image-only part, fed to every
+/// prompt's run. Empty when the decoder graph runs whole.
+#[derive(Clone)]
+pub struct ImageContext {
+    decoder_sha256: [u8; 32],
+    tensors: Vec<Tensor>,
+}
+
+impl ImageContext {
+    /// SHA-256 of the decoder file that computed it.
+    pub fn decoder_sha256(&self) -> &[u8; 32] {
+        &self.decoder_sha256
+    }
+}
+
 /// The prompt encoder and mask decoder.
 pub struct Decoder {
     plans: DecoderPlans,
+    /// The image-only part split off the graph (`decoder_split`), or `None` to run it whole.
+    image_part: Option<Runnable>,
     input_positions: Vec<usize>,
     output_positions: Vec<usize>,
     sha256: [u8; 32],
+}
+
+/// Splits the decoder into its image-only part, optimised, and the prompt part still to plan;
+/// a graph that cannot be split stays whole.
+fn split_image_part(model: Model) -> (Option<Runnable>, Model) {
+    let mut image_part = model.clone();
+    let mut prompt_part = model.clone();
+    let split = image_part
+        .transform(decoder_split::IMAGE_PART)
+        .and_then(|_| prompt_part.transform(decoder_split::PROMPT_PART))
+        .and_then(|_| image_part.into_runnable());
+    match split {
+        Ok(image_part) => {
+            let kept = (0..image_part.output_count().unwrap_or(0))
+                .filter_map(|i| image_part.output_fact(i).ok())
+                .map(|f| f.to_string())
+                .collect::<Vec<_>>();
+            log::debug!("decoder: per-photo part keeps {}", kept.join(", "));
+            (Some(image_part), prompt_part)
+        }
+        Err(e) => {
+            log::info!("decoder: runs whole per prompt ({e:#})");
+            (None, model)
+        }
+    }
 }
 
 impl Decoder {
     pub fn from_bytes(bytes: &[u8], planning: DecoderPlanning) -> Result<Self> {
         let role = ModelRole::Decoder;
         let checked = load_checked(bytes, role, DECODER_INPUTS, DECODER_OUTPUTS)?;
+        let started = std::time::Instant::now();
+        let (image_part, prompt_part) = split_image_part(checked.model);
+        log::debug!("decoder: image-only part split off in {:?}", started.elapsed());
         let plans = match planning {
             DecoderPlanning::Symbolic => {
-                DecoderPlans::Symbolic(checked.model.into_runnable().map_err(|e| {
+                DecoderPlans::Symbolic(prompt_part.into_runnable().map_err(|e| {
                     Error::NotAModel {
                         role,
                         detail: format!("tract cannot optimise this graph: {e:#}"),
@@ -458,8 +504,7 @@ impl Decoder {
             }
             DecoderPlanning::PerPointCount => {
                 let coords = checked.input_positions[1];
-                let symbol = checked
-                    .model
+                let symbol = prompt_part
                     .input_fact(coords)
                     .and_then(|f| f.dim(1))
                     .map(|d| d.to_string())
@@ -468,7 +513,7 @@ impl Decoder {
                         detail: format!("{e:#}"),
                     })?;
                 DecoderPlans::PerPointCount {
-                    template: Box::new(checked.model),
+                    template: Box::new(prompt_part),
                     symbol,
                     plans: Mutex::new(HashMap::new()),
                 }
@@ -476,6 +521,7 @@ impl Decoder {
         };
         Ok(Decoder {
             plans,
+            image_part,
             input_positions: checked.input_positions,
             output_positions: checked.output_positions,
             sha256: sha256(bytes),
@@ -520,9 +566,27 @@ impl Decoder {
         }
     }
 
+    /// Runs the image-only part on an embedding: once per photo, before its first prompt.
+    pub fn image_context(&self, embedding: &Tensor, executor: &Executor) -> Result<ImageContext> {
+        let tensors = match &self.image_part {
+            Some(image_part) => on_executor(executor, || image_part.run([embedding.clone()]))
+                .map_err(|e| Error::Inference {
+                    role: ModelRole::Decoder,
+                    detail: format!("{e:#}"),
+                })?,
+            None => Vec::new(),
+        };
+        Ok(ImageContext {
+            decoder_sha256: self.sha256,
+            tensors,
+        })
+    }
+
+    /// Runs the prompt part; `context` is this decoder's [`Decoder::image_context`] of `embedding`.
     pub fn run(
         &self,
         embedding: &Tensor,
+        context: &ImageContext,
         prompt: &DecoderPrompt,
         executor: &Executor,
     ) -> Result<DecoderOutput> {
@@ -531,6 +595,11 @@ impl Decoder {
             role,
             detail: format!("{e:#}"),
         };
+        if context.decoder_sha256 != self.sha256 {
+            return Err(Error::bad_embedding(
+                "its decoder context was computed by another decoder",
+            ));
+        }
         let n = prompt.len();
         let by_contract = [
             embedding.clone(),
@@ -542,7 +611,11 @@ impl Decoder {
         for (tensor, &pos) in by_contract.into_iter().zip(&self.input_positions) {
             inputs[pos] = Some(tensor);
         }
-        let inputs: Vec<Tensor> = inputs.into_iter().flatten().collect();
+        let inputs: Vec<Tensor> = inputs
+            .into_iter()
+            .flatten()
+            .chain(context.tensors.iter().cloned())
+            .collect();
         let plan = self.plan_for(n)?;
         let outputs = on_executor(executor, || plan.run(inputs)).map_err(inference)?;
         let scores = outputs[self.output_positions[0]]

@@ -20,6 +20,7 @@
 //! `postprocess` (OpenCV-style bilinear upsample, crop, resize, threshold at 0).
 
 pub mod benchmark;
+mod decoder_split;
 pub mod embedding;
 pub mod engine;
 pub mod error;
@@ -36,7 +37,7 @@ use std::path::Path;
 use tract_linalg::multithread::Executor;
 
 pub use embedding::Embedding;
-pub use engine::{Decoder, DecoderOutput, DecoderPlanning, Encoder, ModelReport};
+pub use engine::{Decoder, DecoderOutput, DecoderPlanning, Encoder, ImageContext, ModelReport};
 pub use error::{Error, ModelRole, Result};
 pub use image_input::{decode_image, from_raw_pixels, PixelFormat, RgbImage};
 pub use postprocess::BoundingBox;
@@ -230,16 +231,26 @@ impl EdgeSam {
         }
         let started = std::time::Instant::now();
         let tensor = self.encoder.run(input, &self.executor)?;
+        let embedding = Embedding::new(tensor, width, height, *self.encoder.sha256());
+        // The decoder's per-photo work is done now, so that the first tap is as fast as the rest.
+        self.image_context(&embedding)?;
         log::debug!(
-            "encoded a {width}x{height} photo in {:?}",
+            "encoded a {width}x{height} photo and prepared the decoder in {:?}",
             started.elapsed()
         );
-        Ok(Embedding::new(
-            tensor,
-            width,
-            height,
-            *self.encoder.sha256(),
-        ))
+        Ok(embedding)
+    }
+
+    /// The decoder's per-photo work on `embedding`, computed once and kept in it.
+    fn image_context(&self, embedding: &Embedding) -> Result<ImageContext> {
+        if let Some(context) = embedding.cached_context(self.decoder.sha256()) {
+            return Ok(context);
+        }
+        let context = self
+            .decoder
+            .image_context(embedding.tensor(), &self.executor)?;
+        embedding.cache_context(&context);
+        Ok(context)
     }
 
     /// Runs the decoder alone: the four candidates' scores and 256x256 logits, no post-processing.
@@ -254,8 +265,9 @@ impl EdgeSam {
         let (original, resized) = (embedding.image_size(), embedding.resized_size());
         prompt.validate(original.0, original.1)?;
         let decoder_prompt = prompt::decoder_prompt(prompt, original, resized);
+        let context = self.image_context(embedding)?;
         self.decoder
-            .run(embedding.tensor(), &decoder_prompt, &self.executor)
+            .run(embedding.tensor(), &context, &decoder_prompt, &self.executor)
     }
 
     /// Predicts the mask for a prompt. `mask_index` picks a candidate (0..=3); `None` picks as
