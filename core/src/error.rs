@@ -69,6 +69,14 @@ pub enum Error {
     #[error("bad mask: {detail}")]
     BadMask { detail: String },
 
+    /// Options outside what the call accepts (a grid of 0 points, a NaN threshold, ...).
+    #[error("bad options: {detail}")]
+    BadOptions { detail: String },
+
+    /// The caller cancelled the call before it finished.
+    #[error("the call was cancelled")]
+    Cancelled,
+
     /// tract failed while running a graph that passed the load-time checks.
     #[error("inference failed in the {role}: {detail}")]
     Inference { role: ModelRole, detail: String },

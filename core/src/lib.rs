@@ -24,6 +24,7 @@ mod decoder_split;
 pub mod embedding;
 pub mod engine;
 pub mod error;
+pub mod everything;
 pub mod image_input;
 pub mod outputs;
 mod parallel;
@@ -39,6 +40,7 @@ use tract_linalg::multithread::Executor;
 pub use embedding::Embedding;
 pub use engine::{Decoder, DecoderOutput, DecoderPlanning, Encoder, ImageContext, ModelReport};
 pub use error::{Error, ModelRole, Result};
+pub use everything::{AutoMask, EverythingOptions, EverythingProgress};
 pub use image_input::{decode_image, from_raw_pixels, PixelFormat, RgbImage};
 pub use postprocess::BoundingBox;
 pub use preprocess::EncoderInput;
@@ -266,8 +268,12 @@ impl EdgeSam {
         prompt.validate(original.0, original.1)?;
         let decoder_prompt = prompt::decoder_prompt(prompt, original, resized);
         let context = self.image_context(embedding)?;
-        self.decoder
-            .run(embedding.tensor(), &context, &decoder_prompt, &self.executor)
+        self.decoder.run(
+            embedding.tensor(),
+            &context,
+            &decoder_prompt,
+            &self.executor,
+        )
     }
 
     /// Predicts the mask for a prompt. `mask_index` picks a candidate (0..=3); `None` picks as

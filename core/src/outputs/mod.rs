@@ -42,7 +42,7 @@ fn check_same_size(mask: &Mask, (width, height): (u32, u32), other: &str) -> Res
 }
 
 #[cfg(test)]
-mod test_masks {
+pub(crate) mod test_masks {
     use crate::Mask;
 
     /// A mask from rows of '#' (inside) and '.' (outside), to draw test masks in the source.
