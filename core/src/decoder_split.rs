@@ -89,7 +89,10 @@ impl ModelTransform for ImagePart {
 
     fn transform(&self, model: &mut TypedModel) -> TractResult<()> {
         let cut = boundary(model)?;
-        ensure!(!cut.is_empty(), "the decoder has no image-only part to split off");
+        ensure!(
+            !cut.is_empty(),
+            "the decoder has no image-only part to split off"
+        );
         let image = model
             .input_outlets()?
             .iter()
@@ -112,7 +115,10 @@ impl ModelTransform for PromptPart {
 
     fn transform(&self, model: &mut TypedModel) -> TractResult<()> {
         let cut = boundary(model)?;
-        ensure!(!cut.is_empty(), "the decoder has no image-only part to split off");
+        ensure!(
+            !cut.is_empty(),
+            "the decoder has no image-only part to split off"
+        );
         for outlet in &cut {
             let fact = model.outlet_fact(*outlet)?.without_value();
             let node = outlet.node;

@@ -492,7 +492,10 @@ impl Decoder {
         let checked = load_checked(bytes, role, DECODER_INPUTS, DECODER_OUTPUTS)?;
         let started = std::time::Instant::now();
         let (image_part, prompt_part) = split_image_part(checked.model);
-        log::debug!("decoder: image-only part split off in {:?}", started.elapsed());
+        log::debug!(
+            "decoder: image-only part split off in {:?}",
+            started.elapsed()
+        );
         let plans = match planning {
             DecoderPlanning::Symbolic => {
                 DecoderPlans::Symbolic(prompt_part.into_runnable().map_err(|e| {

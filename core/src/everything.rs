@@ -482,7 +482,7 @@ impl EdgeSam {
             finished.into_iter().map(|(m, _)| m).collect()
         };
         masks.retain(|m| m.area > 0);
-        masks.sort_by(|a, b| b.area.cmp(&a.area));
+        masks.sort_by_key(|m| std::cmp::Reverse(m.area));
         log::debug!(
             "everything: {} points -> {} candidates -> {} masks; grid decoded in {decoded:?}, total {:?}",
             grid.len(),
