@@ -28,6 +28,9 @@ pub enum EdgeSamError {
     /// photo of different sizes, or COCO RLE that does not decode.
     #[error("{reason}")]
     BadMask { reason: String },
+    /// Options outside what the call accepts (a grid of 0 points, a NaN threshold, ...).
+    #[error("{reason}")]
+    BadOptions { reason: String },
     /// The call was cancelled before it finished.
     #[error("the call was cancelled")]
     Cancelled,
@@ -52,6 +55,8 @@ impl From<edgesam::Error> for EdgeSamError {
             }
             E::BadEmbedding { .. } => EdgeSamError::BadEmbedding { reason },
             E::BadMask { .. } => EdgeSamError::BadMask { reason },
+            E::BadOptions { .. } => EdgeSamError::BadOptions { reason },
+            E::Cancelled => EdgeSamError::Cancelled,
             E::Inference { .. } => EdgeSamError::Internal { reason },
         }
     }

@@ -7,6 +7,7 @@
 mod background;
 mod benchmark;
 mod error;
+mod everything;
 mod logging;
 mod model;
 mod outputs;
@@ -15,6 +16,7 @@ mod types;
 pub use background::CancellationToken;
 pub use benchmark::run_benchmark;
 pub use error::EdgeSamError;
+pub use everything::{AutoMask, EverythingListener, EverythingOptions, EverythingProgress};
 pub use logging::{init_logging, LogLevel};
 pub use model::{ImageEmbedding, SegmentAnything};
 pub use outputs::{CocoRle, Cutout, MaskColor, MaskPoint, MaskPolygon, SegmentMask};

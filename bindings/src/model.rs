@@ -94,6 +94,15 @@ fn segment(
 }
 
 impl SegmentAnything {
+    pub(crate) fn core(&self) -> &edgesam::EdgeSam {
+        &self.model
+    }
+
+    /// The model for a worker thread.
+    pub(crate) fn shared_core(&self) -> Arc<edgesam::EdgeSam> {
+        self.model.clone()
+    }
+
     async fn encode_in_background(
         &self,
         source: ImageSource,
@@ -221,6 +230,12 @@ impl SegmentAnything {
     ) -> Result<Segmentation, EdgeSamError> {
         let model = self.model.clone();
         run_in_background(None, move |_| segment(&model, &embedding, prompt)).await
+    }
+}
+
+impl ImageEmbedding {
+    pub(crate) fn core(&self) -> &edgesam::Embedding {
+        &self.inner
     }
 }
 

@@ -1,6 +1,7 @@
 //! `edgesam`: segment a photo from taps or a box, inspect model files, benchmark the pipeline.
 
 mod bench;
+mod everything;
 mod info;
 mod npy;
 mod outputs;
@@ -32,6 +33,9 @@ enum Command {
     /// Segment the object under the given points and/or box; write the mask as PNG, RLE, polygons,
     /// cut-out or overlay.
     Segment(Box<segment::SegmentArgs>),
+    /// Find every object in the photo (SAM's automatic mask generator): masks as JSON with COCO
+    /// RLE, PNGs or an overlay.
+    Everything(Box<everything::EverythingArgs>),
     /// Print a model file's inputs and outputs and whether it meets the encoder or decoder contract.
     Info {
         /// ONNX files to inspect.
@@ -149,6 +153,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Segment(args) => segment::run(&args),
+        Command::Everything(args) => everything::run(&args),
         Command::Info { files } => info::run(&files),
         Command::Bench(args) => bench::run(&args),
     };

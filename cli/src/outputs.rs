@@ -88,7 +88,7 @@ impl OutputArgs {
 }
 
 /// COCO's RLE object; the compressed counts are the string pycocotools keeps as bytes.
-fn rle_json(rle: &CocoRle, uncompressed: bool) -> Value {
+pub(crate) fn rle_json(rle: &CocoRle, uncompressed: bool) -> Value {
     let counts = if uncompressed {
         json!(rle.counts)
     } else {
@@ -97,7 +97,7 @@ fn rle_json(rle: &CocoRle, uncompressed: bool) -> Value {
     json!({"size": rle.size, "counts": counts})
 }
 
-fn polygons_json(mask: &Mask, tolerance: f64) -> Result<Value, String> {
+pub(crate) fn polygons_json(mask: &Mask, tolerance: f64) -> Result<Value, String> {
     let polygons = outputs::outline_polygons(mask, tolerance).map_err(|e| e.to_string())?;
     let list: Vec<Value> = polygons
         .iter()
@@ -111,7 +111,7 @@ fn polygons_json(mask: &Mask, tolerance: f64) -> Result<Value, String> {
     }))
 }
 
-fn save_png<P, C>(png: image::ImageBuffer<P, C>, path: &Path) -> Result<(), String>
+pub(crate) fn save_png<P, C>(png: image::ImageBuffer<P, C>, path: &Path) -> Result<(), String>
 where
     P: image::PixelWithColorType,
     [P::Subpixel]: image::EncodableLayout,
@@ -121,7 +121,7 @@ where
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-fn write_json(value: &Value, path: &Path) -> Result<(), String> {
+pub(crate) fn write_json(value: &Value, path: &Path) -> Result<(), String> {
     std::fs::write(path, value.to_string())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

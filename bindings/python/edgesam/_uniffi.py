@@ -535,6 +535,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new() != 27615:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_everythinglistener_on_progress() != 10408:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_imageembedding_height() != 1940:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_imageembedding_to_bytes() != 28267:
@@ -550,6 +552,10 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels() != 57318:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async() != 359:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_everything() != 27614:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_everything_async() != 37055:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment() != 29082:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -633,6 +639,9 @@ _UniffiLib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled.res
 _UniffiLib.uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_everythinglistener_on_progress.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_everythinglistener_on_progress.restype = ctypes.c_uint16
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_imageembedding_height.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_imageembedding_height.restype = ctypes.c_uint16
@@ -657,6 +666,12 @@ _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels.rest
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_everything.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_everything.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_everything_async.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_everything_async.restype = ctypes.c_uint16
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment.restype = ctypes.c_uint16
@@ -743,6 +758,12 @@ _UniffiLib.uniffi_edgesam_ffi_fn_constructor_cancellationtoken_new.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_cancellationtoken_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_method_everythinglistener_on_progress.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_everythinglistener_on_progress.restype = None
 _UniffiLib.uniffi_edgesam_ffi_fn_method_imageembedding_height.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -795,6 +816,22 @@ _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async.argt
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_everything.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_everything.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_everything_async.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_everything_async.restype = ctypes.c_uint64
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_segment.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
@@ -918,6 +955,16 @@ _UniffiLib.uniffi_edgesam_ffi_fn_free_cancellationtoken.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_free_cancellationtoken.restype = None
+_UniffiLib.uniffi_edgesam_ffi_fn_clone_everythinglistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_clone_everythinglistener.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_free_everythinglistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_free_everythinglistener.restype = None
 _UniffiLib.uniffi_edgesam_ffi_fn_clone_imageembedding.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -948,6 +995,23 @@ _UniffiLib.uniffi_edgesam_ffi_fn_free_segmentmask.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_free_segmentmask.restype = None
+_UNIFFI_CALLBACK_INTERFACE_EDGESAM_EVERYTHING_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_EDGESAM_EVERYTHING_LISTENER = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_EDGESAM_EVERYTHING_LISTENER = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceEdgesamEverythingListener(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_EDGESAM_EVERYTHING_LISTENER),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_EDGESAM_EVERYTHING_LISTENER),
+        ("on_progress", _UNIFFI_CALLBACK_INTERFACE_EDGESAM_EVERYTHING_LISTENER_METHOD0),
+    ]
+_UniffiLib.uniffi_edgesam_ffi_fn_init_callback_vtable_everythinglistener.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceEdgesamEverythingListener),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_init_callback_vtable_everythinglistener.restype = None
 _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK = ctypes.CFUNCTYPE(None,ctypes.c_uint64,ctypes.c_int8,
 )
 _UniffiLib.ffi_edgesam_ffi_rust_future_poll_u8.argtypes = (
@@ -1339,25 +1403,18 @@ class _UniffiFfiConverterTypeCocoRle(_UniffiConverterRustBuffer):
         _UniffiFfiConverterInt32.write(value.height, buf)
         _UniffiFfiConverterString.write(value.counts, buf)
 
-class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        size = buf.read_i32()
-        if size < 0:
-            raise InternalError("Unexpected negative byte string length")
-        return buf.read(size)
+class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "i64"
+    VALUE_MIN = -2**63
+    VALUE_MAX = 2**63
 
     @staticmethod
-    def check_lower(value):
-        try:
-            memoryview(value)
-        except TypeError:
-            raise TypeError("a bytes-like object is required, not {!r}".format(type(value).__name__))
+    def read(buf):
+        return buf.read_i64()
 
     @staticmethod
     def write(value, buf):
-        buf.write_i32(len(value))
-        buf.write(value)
+        buf.write_i64(value)
 
 @dataclass
 class MaskRect:
@@ -1410,6 +1467,111 @@ class _UniffiFfiConverterTypeMaskRect(_UniffiConverterRustBuffer):
         _UniffiFfiConverterInt32.write(value.width, buf)
         _UniffiFfiConverterInt32.write(value.height, buf)
 
+class _UniffiFfiConverterFloat32(_UniffiConverterPrimitiveFloat):
+    @staticmethod
+    def read(buf):
+        return buf.read_float()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_float(value)
+
+@dataclass
+class AutoMask:
+    """
+    One automatic mask. Its pixels travel as COCO RLE (`SegmentMask.fromCocoRle` expands them):
+    a hundred photo-size byte masks would not fit in a phone's memory.
+"""
+    def __init__(self, *, rle:CocoRle, area:int, bounding_box:MaskRect, score:float, stability_score:float, point_x:float, point_y:float, candidate:int):
+        self.rle = rle
+        self.area = area
+        self.bounding_box = bounding_box
+        self.score = score
+        self.stability_score = stability_score
+        self.point_x = point_x
+        self.point_y = point_y
+        self.candidate = candidate
+        
+        
+
+    
+    def __str__(self):
+        return "AutoMask(rle={}, area={}, bounding_box={}, score={}, stability_score={}, point_x={}, point_y={}, candidate={})".format(self.rle, self.area, self.bounding_box, self.score, self.stability_score, self.point_x, self.point_y, self.candidate)
+    def __eq__(self, other):
+        if self.rle != other.rle:
+            return False
+        if self.area != other.area:
+            return False
+        if self.bounding_box != other.bounding_box:
+            return False
+        if self.score != other.score:
+            return False
+        if self.stability_score != other.stability_score:
+            return False
+        if self.point_x != other.point_x:
+            return False
+        if self.point_y != other.point_y:
+            return False
+        if self.candidate != other.candidate:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeAutoMask(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return AutoMask(
+            rle=_UniffiFfiConverterTypeCocoRle.read(buf),
+            area=_UniffiFfiConverterInt64.read(buf),
+            bounding_box=_UniffiFfiConverterTypeMaskRect.read(buf),
+            score=_UniffiFfiConverterFloat32.read(buf),
+            stability_score=_UniffiFfiConverterFloat32.read(buf),
+            point_x=_UniffiFfiConverterFloat32.read(buf),
+            point_y=_UniffiFfiConverterFloat32.read(buf),
+            candidate=_UniffiFfiConverterInt32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeCocoRle.check_lower(value.rle)
+        _UniffiFfiConverterInt64.check_lower(value.area)
+        _UniffiFfiConverterTypeMaskRect.check_lower(value.bounding_box)
+        _UniffiFfiConverterFloat32.check_lower(value.score)
+        _UniffiFfiConverterFloat32.check_lower(value.stability_score)
+        _UniffiFfiConverterFloat32.check_lower(value.point_x)
+        _UniffiFfiConverterFloat32.check_lower(value.point_y)
+        _UniffiFfiConverterInt32.check_lower(value.candidate)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeCocoRle.write(value.rle, buf)
+        _UniffiFfiConverterInt64.write(value.area, buf)
+        _UniffiFfiConverterTypeMaskRect.write(value.bounding_box, buf)
+        _UniffiFfiConverterFloat32.write(value.score, buf)
+        _UniffiFfiConverterFloat32.write(value.stability_score, buf)
+        _UniffiFfiConverterFloat32.write(value.point_x, buf)
+        _UniffiFfiConverterFloat32.write(value.point_y, buf)
+        _UniffiFfiConverterInt32.write(value.candidate, buf)
+
+class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        size = buf.read_i32()
+        if size < 0:
+            raise InternalError("Unexpected negative byte string length")
+        return buf.read(size)
+
+    @staticmethod
+    def check_lower(value):
+        try:
+            memoryview(value)
+        except TypeError:
+            raise TypeError("a bytes-like object is required, not {!r}".format(type(value).__name__))
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_i32(len(value))
+        buf.write(value)
+
 @dataclass
 class Cutout:
     """
@@ -1448,6 +1610,133 @@ class _UniffiFfiConverterTypeCutout(_UniffiConverterRustBuffer):
     def write(value, buf):
         _UniffiFfiConverterBytes.write(value.rgba, buf)
         _UniffiFfiConverterTypeMaskRect.write(value.region, buf)
+
+class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u32"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**32
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u32()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u32(value)
+
+@dataclass
+class EverythingOptions:
+    """
+    How the automatic masks are generated; the defaults are SAM's automatic mask generator's.
+"""
+    def __init__(self, *, points_per_side:int = 32, score_threshold:float = 0.88, stability_threshold:float = 0.95, stability_offset:float = 1.0, box_nms_threshold:float = 0.7, min_region_area:int = 0):
+        self.points_per_side = points_per_side
+        self.score_threshold = score_threshold
+        self.stability_threshold = stability_threshold
+        self.stability_offset = stability_offset
+        self.box_nms_threshold = box_nms_threshold
+        self.min_region_area = min_region_area
+        
+        
+
+    
+    def __str__(self):
+        return "EverythingOptions(points_per_side={}, score_threshold={}, stability_threshold={}, stability_offset={}, box_nms_threshold={}, min_region_area={})".format(self.points_per_side, self.score_threshold, self.stability_threshold, self.stability_offset, self.box_nms_threshold, self.min_region_area)
+    def __eq__(self, other):
+        if self.points_per_side != other.points_per_side:
+            return False
+        if self.score_threshold != other.score_threshold:
+            return False
+        if self.stability_threshold != other.stability_threshold:
+            return False
+        if self.stability_offset != other.stability_offset:
+            return False
+        if self.box_nms_threshold != other.box_nms_threshold:
+            return False
+        if self.min_region_area != other.min_region_area:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeEverythingOptions(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return EverythingOptions(
+            points_per_side=_UniffiFfiConverterUInt32.read(buf),
+            score_threshold=_UniffiFfiConverterFloat32.read(buf),
+            stability_threshold=_UniffiFfiConverterFloat32.read(buf),
+            stability_offset=_UniffiFfiConverterFloat32.read(buf),
+            box_nms_threshold=_UniffiFfiConverterFloat32.read(buf),
+            min_region_area=_UniffiFfiConverterUInt32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt32.check_lower(value.points_per_side)
+        _UniffiFfiConverterFloat32.check_lower(value.score_threshold)
+        _UniffiFfiConverterFloat32.check_lower(value.stability_threshold)
+        _UniffiFfiConverterFloat32.check_lower(value.stability_offset)
+        _UniffiFfiConverterFloat32.check_lower(value.box_nms_threshold)
+        _UniffiFfiConverterUInt32.check_lower(value.min_region_area)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt32.write(value.points_per_side, buf)
+        _UniffiFfiConverterFloat32.write(value.score_threshold, buf)
+        _UniffiFfiConverterFloat32.write(value.stability_threshold, buf)
+        _UniffiFfiConverterFloat32.write(value.stability_offset, buf)
+        _UniffiFfiConverterFloat32.write(value.box_nms_threshold, buf)
+        _UniffiFfiConverterUInt32.write(value.min_region_area, buf)
+
+@dataclass
+class EverythingProgress:
+    """
+    How far a generation is: the grid's points first, then the surviving masks.
+"""
+    def __init__(self, *, points_done:int, points_total:int, masks_done:int, masks_total:int):
+        self.points_done = points_done
+        self.points_total = points_total
+        self.masks_done = masks_done
+        self.masks_total = masks_total
+        
+        
+
+    
+    def __str__(self):
+        return "EverythingProgress(points_done={}, points_total={}, masks_done={}, masks_total={})".format(self.points_done, self.points_total, self.masks_done, self.masks_total)
+    def __eq__(self, other):
+        if self.points_done != other.points_done:
+            return False
+        if self.points_total != other.points_total:
+            return False
+        if self.masks_done != other.masks_done:
+            return False
+        if self.masks_total != other.masks_total:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeEverythingProgress(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return EverythingProgress(
+            points_done=_UniffiFfiConverterUInt32.read(buf),
+            points_total=_UniffiFfiConverterUInt32.read(buf),
+            masks_done=_UniffiFfiConverterUInt32.read(buf),
+            masks_total=_UniffiFfiConverterUInt32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt32.check_lower(value.points_done)
+        _UniffiFfiConverterUInt32.check_lower(value.points_total)
+        _UniffiFfiConverterUInt32.check_lower(value.masks_done)
+        _UniffiFfiConverterUInt32.check_lower(value.masks_total)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt32.write(value.points_done, buf)
+        _UniffiFfiConverterUInt32.write(value.points_total, buf)
+        _UniffiFfiConverterUInt32.write(value.masks_done, buf)
+        _UniffiFfiConverterUInt32.write(value.masks_total, buf)
 
 class _UniffiFfiConverterUInt8(_UniffiConverterPrimitiveInt):
     CLASS_NAME = "u8"
@@ -1634,15 +1923,6 @@ class _UniffiFfiConverterTypeMaskPolygon(_UniffiConverterRustBuffer):
     def write(value, buf):
         _UniffiFfiConverterSequenceTypeMaskPoint.write(value.points, buf)
         _UniffiFfiConverterBoolean.write(value.is_hole, buf)
-
-class _UniffiFfiConverterFloat32(_UniffiConverterPrimitiveFloat):
-    @staticmethod
-    def read(buf):
-        return buf.read_float()
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_float(value)
 
 @dataclass
 class PromptPoint:
@@ -1910,19 +2190,6 @@ class _UniffiFfiConverterOptionalTypeMaskRect(_UniffiConverterRustBuffer):
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
-class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
-    CLASS_NAME = "i64"
-    VALUE_MIN = -2**63
-    VALUE_MAX = 2**63
-
-    @staticmethod
-    def read(buf):
-        return buf.read_i64()
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_i64(value)
-
 @dataclass
 class Segmentation:
     """
@@ -2120,6 +2387,20 @@ class EdgeSamError:  # type: ignore
         def __repr__(self):
             return "EdgeSamError.BadMask({})".format(str(self))
     _UniffiTempEdgeSamError.BadMask = BadMask # type: ignore
+    class BadOptions(_UniffiTempEdgeSamError):
+        """
+        Options outside what the call accepts (a grid of 0 points, a NaN threshold, ...).
+"""
+        
+        def __init__(self, reason):
+            super().__init__(", ".join([
+                "reason={!r}".format(reason),
+            ]))
+            self.reason = reason
+
+        def __repr__(self):
+            return "EdgeSamError.BadOptions({})".format(str(self))
+    _UniffiTempEdgeSamError.BadOptions = BadOptions # type: ignore
     class Cancelled(_UniffiTempEdgeSamError):
         """
         The call was cancelled before it finished.
@@ -2183,9 +2464,13 @@ class _UniffiFfiConverterTypeEdgeSamError(_UniffiConverterRustBuffer):
                 _UniffiFfiConverterString.read(buf),
             )
         if variant == 8:
-            return EdgeSamError.Cancelled(
+            return EdgeSamError.BadOptions(
+                _UniffiFfiConverterString.read(buf),
             )
         if variant == 9:
+            return EdgeSamError.Cancelled(
+            )
+        if variant == 10:
             return EdgeSamError.Internal(
                 _UniffiFfiConverterString.read(buf),
             )
@@ -2212,6 +2497,9 @@ class _UniffiFfiConverterTypeEdgeSamError(_UniffiConverterRustBuffer):
             _UniffiFfiConverterString.check_lower(value.reason)
             return
         if isinstance(value, EdgeSamError.BadMask):
+            _UniffiFfiConverterString.check_lower(value.reason)
+            return
+        if isinstance(value, EdgeSamError.BadOptions):
             _UniffiFfiConverterString.check_lower(value.reason)
             return
         if isinstance(value, EdgeSamError.Cancelled):
@@ -2243,10 +2531,13 @@ class _UniffiFfiConverterTypeEdgeSamError(_UniffiConverterRustBuffer):
         if isinstance(value, EdgeSamError.BadMask):
             buf.write_i32(7)
             _UniffiFfiConverterString.write(value.reason, buf)
-        if isinstance(value, EdgeSamError.Cancelled):
+        if isinstance(value, EdgeSamError.BadOptions):
             buf.write_i32(8)
-        if isinstance(value, EdgeSamError.Internal):
+            _UniffiFfiConverterString.write(value.reason, buf)
+        if isinstance(value, EdgeSamError.Cancelled):
             buf.write_i32(9)
+        if isinstance(value, EdgeSamError.Internal):
+            buf.write_i32(10)
             _UniffiFfiConverterString.write(value.reason, buf)
 
 
@@ -2497,6 +2788,140 @@ class _UniffiFfiConverterTypeCancellationToken:
         buf.write_u64(cls.lower(value))
 
 
+class EverythingListener():
+    """
+    Told of the progress from a worker thread (hop to the UI thread to show it).
+"""
+    
+    def on_progress(self, progress: EverythingProgress) -> None:
+        raise NotImplementedError
+
+class EverythingListenerImpl(EverythingListener):
+    """
+    Told of the progress from a worker thread (hop to the UI thread to show it).
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_edgesam_ffi_fn_free_everythinglistener, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_edgesam_ffi_fn_clone_everythinglistener, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def on_progress(self, progress: EverythingProgress) -> None:
+        
+        _UniffiFfiConverterTypeEverythingProgress.check_lower(progress)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeEverythingProgress.lower(progress),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_everythinglistener_on_progress,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplEverythingListenerImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_EDGESAM_EVERYTHING_LISTENER_METHOD0
+    def on_progress(
+            uniffi_handle,
+            progress,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypeEverythingListener._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterTypeEverythingProgress.lift(progress), )
+            uniffi_method = uniffi_obj.on_progress
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_EDGESAM_EVERYTHING_LISTENER
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypeEverythingListener._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_EDGESAM_EVERYTHING_LISTENER
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypeEverythingListener._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceEdgesamEverythingListener(
+        _uniffi_free,
+        _uniffi_clone,
+        on_progress,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_edgesam_ffi_fn_init_callback_vtable_everythinglistener(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypeEverythingListener:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return EverythingListenerImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypeEverythingListener._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: EverythingListener):
+        if not isinstance(value, EverythingListener):
+            raise TypeError("Expected EverythingListener subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: EverythingListener):
+         if isinstance(value, EverythingListenerImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypeEverythingListener._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: EverythingListener, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
 class ImageEmbeddingProtocol(typing.Protocol):
     """
     The encoded photo an app keeps per picture; write it out with `toBytes` to cache it.
@@ -2663,6 +3088,54 @@ class _UniffiFfiConverterOptionalTypeCancellationToken(_UniffiConverterRustBuffe
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
+class _UniffiFfiConverterOptionalTypeEverythingListener(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeEverythingListener.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeEverythingListener.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeEverythingListener.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterSequenceTypeAutoMask(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeAutoMask.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeAutoMask.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeAutoMask.read(buf) for i in range(count)
+        ]
+
 
 class SegmentAnythingProtocol(typing.Protocol):
     """
@@ -2692,6 +3165,18 @@ class SegmentAnythingProtocol(typing.Protocol):
     async def encode_pixels_async(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> ImageEmbedding:
         """
         `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
+"""
+        raise NotImplementedError
+    def everything(self, embedding: ImageEmbedding,options: EverythingOptions,listener: typing.Union[object, typing.Optional[EverythingListener]] = _DEFAULT) -> typing.List[AutoMask]:
+        """
+        Masks of everything in the photo, largest first. Seconds on a phone: prefer
+        `everythingAsync`, which can be cancelled.
+"""
+        raise NotImplementedError
+    async def everything_async(self, embedding: ImageEmbedding,options: EverythingOptions,listener: typing.Union[object, typing.Optional[EverythingListener]] = _DEFAULT,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> typing.List[AutoMask]:
+        """
+        `everything` on a worker thread; cancelling (the token, or the Kotlin coroutine) stops it
+        within one decoder run per worker.
 """
         raise NotImplementedError
     def segment(self, embedding: ImageEmbedding,prompt: SegmentPrompt) -> Segmentation:
@@ -2893,6 +3378,67 @@ class SegmentAnything(SegmentAnythingProtocol):
             _UniffiLib.ffi_edgesam_ffi_rust_future_poll_u64,
             _UniffiLib.ffi_edgesam_ffi_rust_future_complete_u64,
             _UniffiLib.ffi_edgesam_ffi_rust_future_free_u64,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    def everything(self, embedding: ImageEmbedding,options: EverythingOptions,listener: typing.Union[object, typing.Optional[EverythingListener]] = _DEFAULT) -> typing.List[AutoMask]:
+        """
+        Masks of everything in the photo, largest first. Seconds on a phone: prefer
+        `everythingAsync`, which can be cancelled.
+"""
+        
+        _UniffiFfiConverterTypeImageEmbedding.check_lower(embedding)
+
+        _UniffiFfiConverterTypeEverythingOptions.check_lower(options)
+
+        if listener is _DEFAULT:
+            listener = None
+        _UniffiFfiConverterOptionalTypeEverythingListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeImageEmbedding.lower(embedding),
+            _UniffiFfiConverterTypeEverythingOptions.lower(options),
+            _UniffiFfiConverterOptionalTypeEverythingListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeAutoMask.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_everything,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    async def everything_async(self, embedding: ImageEmbedding,options: EverythingOptions,listener: typing.Union[object, typing.Optional[EverythingListener]] = _DEFAULT,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> typing.List[AutoMask]:
+        """
+        `everything` on a worker thread; cancelling (the token, or the Kotlin coroutine) stops it
+        within one decoder run per worker.
+"""
+        
+        _UniffiFfiConverterTypeImageEmbedding.check_lower(embedding)
+
+        _UniffiFfiConverterTypeEverythingOptions.check_lower(options)
+
+        if listener is _DEFAULT:
+            listener = None
+        _UniffiFfiConverterOptionalTypeEverythingListener.check_lower(listener)
+
+        if cancellation is _DEFAULT:
+            cancellation = None
+        _UniffiFfiConverterOptionalTypeCancellationToken.check_lower(cancellation)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeImageEmbedding.lower(embedding),
+            _UniffiFfiConverterTypeEverythingOptions.lower(options),
+            _UniffiFfiConverterOptionalTypeEverythingListener.lower(listener),
+            _UniffiFfiConverterOptionalTypeCancellationToken.lower(cancellation),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeAutoMask.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_everything_async(*_uniffi_lowered_args),
+            _UniffiLib.ffi_edgesam_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_edgesam_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_edgesam_ffi_rust_future_free_rust_buffer,
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
@@ -3414,19 +3960,6 @@ class _UniffiFfiConverterOptionalBytes(_UniffiConverterRustBuffer):
             return _UniffiFfiConverterBytes.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
-
-class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
-    CLASS_NAME = "u32"
-    VALUE_MIN = 0
-    VALUE_MAX = 2**32
-
-    @staticmethod
-    def read(buf):
-        return buf.read_u32()
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_u32(value)
 def init_logging(level: LogLevel) -> None:
     """
     Call once at app start (later calls only change the level).
@@ -3490,7 +4023,10 @@ __all__ = [
     "PixelFormat",
     "CocoRle",
     "MaskRect",
+    "AutoMask",
     "Cutout",
+    "EverythingOptions",
+    "EverythingProgress",
     "MaskColor",
     "MaskPoint",
     "MaskPolygon",
@@ -3502,6 +4038,8 @@ __all__ = [
     "run_benchmark",
     "CancellationToken",
     "CancellationTokenProtocol",
+    "EverythingListenerImpl",
+    "EverythingListener",
     "ImageEmbedding",
     "ImageEmbeddingProtocol",
     "SegmentAnything",

@@ -36,6 +36,35 @@ extension SegmentAnything {
     }
 }
 
+extension SegmentAnything {
+    /// Masks of everything in the photo (largest first) on worker threads, cancelled with the
+    /// calling `Task` like `encode(imageData:)`. `progress` is called from a worker thread: hop to
+    /// the main actor to show it.
+    public func everything(
+        embedding: ImageEmbedding, options: EverythingOptions = EverythingOptions(),
+        progress: (@Sendable (EverythingProgress) -> Void)? = nil
+    ) async throws -> [AutoMask] {
+        let listener = progress.map(ProgressRelay.init)
+        return try await cancellingWithTask { token in
+            try await self.everythingAsync(embedding: embedding, options: options,
+                                           listener: listener, cancellation: token)
+        }
+    }
+}
+
+/// Hands the generated listener protocol's calls to a closure.
+private final class ProgressRelay: EverythingListener, @unchecked Sendable {
+    private let relay: @Sendable (EverythingProgress) -> Void
+
+    init(_ relay: @escaping @Sendable (EverythingProgress) -> Void) {
+        self.relay = relay
+    }
+
+    func onProgress(progress: EverythingProgress) {
+        relay(progress)
+    }
+}
+
 /// Runs `call` with a fresh token that the current Task's cancellation cancels, and reports that
 /// cancellation as `CancellationError`.
 private func cancellingWithTask<T: Sendable>(
@@ -77,7 +106,7 @@ extension EdgeSamError {
         switch self {
         case .FileNotFound(let reason), .NotAModel(let reason), .WrongModel(let reason),
              .BadImage(let reason), .BadPrompt(let reason), .BadEmbedding(let reason),
-             .BadMask(let reason), .Internal(let reason):
+             .BadMask(let reason), .BadOptions(let reason), .Internal(let reason):
             return reason
         case .Cancelled:
             return "the call was cancelled"

@@ -460,7 +460,13 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
-
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -803,6 +809,210 @@ public func FfiConverterTypeCancellationToken_lower(_ value: CancellationToken) 
 
 
 /**
+ * Told of the progress from a worker thread (hop to the UI thread to show it).
+ */
+public protocol EverythingListener: AnyObject, Sendable {
+    
+    func onProgress(progress: EverythingProgress) 
+    
+}
+/**
+ * Told of the progress from a worker thread (hop to the UI thread to show it).
+ */
+open class EverythingListenerImpl: EverythingListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_edgesam_ffi_fn_clone_everythinglistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_edgesam_ffi_fn_free_everythinglistener(handle, $0) }
+    }
+
+    
+
+    
+open func onProgress(progress: EverythingProgress)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_everythinglistener_on_progress(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEverythingProgress_lower(progress),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceEverythingListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceEverythingListener = UniffiVTableCallbackInterfaceEverythingListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeEverythingListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface EverythingListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeEverythingListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface EverythingListener: handle missing in uniffiClone")
+            }
+        },
+        onProgress: { (
+            uniffiHandle: UInt64,
+            progress: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeEverythingListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onProgress(
+                     progress: try FfiConverterTypeEverythingProgress_lift(progress)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceEverythingListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceEverythingListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitEverythingListener() {
+    uniffi_edgesam_ffi_fn_init_callback_vtable_everythinglistener(UniffiCallbackInterfaceEverythingListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEverythingListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<EverythingListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = EverythingListener
+
+    public static func lift(_ handle: UInt64) throws -> EverythingListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return EverythingListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: EverythingListener) -> UInt64 {
+         if let rustImpl = value as? EverythingListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EverythingListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: EverythingListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEverythingListener_lift(_ handle: UInt64) throws -> EverythingListener {
+    return try FfiConverterTypeEverythingListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEverythingListener_lower(_ value: EverythingListener) -> UInt64 {
+    return FfiConverterTypeEverythingListener.lower(value)
+}
+
+
+
+
+
+
+/**
  * The encoded photo an app keeps per picture; write it out with `toBytes` to cache it.
  */
 public protocol ImageEmbeddingProtocol: AnyObject, Sendable {
@@ -983,6 +1193,18 @@ public func FfiConverterTypeImageEmbedding_lower(_ value: ImageEmbedding) -> UIn
 public protocol SegmentAnythingProtocol: AnyObject, Sendable {
     
     /**
+     * Masks of everything in the photo, largest first. Seconds on a phone: prefer
+     * `everythingAsync`, which can be cancelled.
+     */
+    func everything(embedding: ImageEmbedding, options: EverythingOptions, listener: EverythingListener?) throws  -> [AutoMask]
+    
+    /**
+     * `everything` on a worker thread; cancelling (the token, or the Kotlin coroutine) stops it
+     * within one decoder run per worker.
+     */
+    func everythingAsync(embedding: ImageEmbedding, options: EverythingOptions, listener: EverythingListener?, cancellation: CancellationToken?) async throws  -> [AutoMask]
+    
+    /**
      * Encodes a JPEG, PNG or WebP file's bytes (EXIF orientation applied). Blocks: call it off
      * the UI thread, or use `encodeImageAsync`.
      */
@@ -1102,6 +1324,42 @@ public static func fromFiles(encoderPath: String, decoderPath: String, threads: 
 }
     
 
+    
+    /**
+     * Masks of everything in the photo, largest first. Seconds on a phone: prefer
+     * `everythingAsync`, which can be cancelled.
+     */
+open func everything(embedding: ImageEmbedding, options: EverythingOptions, listener: EverythingListener? = nil)throws  -> [AutoMask]  {
+    return try  FfiConverterSequenceTypeAutoMask.lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentanything_everything(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeImageEmbedding_lower(embedding),
+        FfiConverterTypeEverythingOptions_lower(options),
+        FfiConverterOptionTypeEverythingListener.lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `everything` on a worker thread; cancelling (the token, or the Kotlin coroutine) stops it
+     * within one decoder run per worker.
+     */
+open func everythingAsync(embedding: ImageEmbedding, options: EverythingOptions, listener: EverythingListener? = nil, cancellation: CancellationToken? = nil)async throws  -> [AutoMask]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_edgesam_ffi_fn_method_segmentanything_everything_async(
+                        self.uniffiCloneHandle(),FfiConverterTypeImageEmbedding_lower(embedding),FfiConverterTypeEverythingOptions_lower(options),FfiConverterOptionTypeEverythingListener.lower(listener),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                )
+            },
+            pollFunc: ffi_edgesam_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_edgesam_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_edgesam_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeAutoMask.lift,
+            errorHandler: FfiConverterTypeEdgeSamError_lift
+        )
+}
     
     /**
      * Encodes a JPEG, PNG or WebP file's bytes (EXIF orientation applied). Blocks: call it off
@@ -1620,6 +1878,112 @@ public func FfiConverterTypeSegmentMask_lower(_ value: SegmentMask) -> UInt64 {
 
 
 /**
+ * One automatic mask. Its pixels travel as COCO RLE (`SegmentMask.fromCocoRle` expands them):
+ * a hundred photo-size byte masks would not fit in a phone's memory.
+ */
+public struct AutoMask: Equatable, Hashable {
+    public var rle: CocoRle
+    /**
+     * Pixels inside.
+     */
+    public var area: Int64
+    public var boundingBox: MaskRect
+    /**
+     * The decoder's score of the candidate.
+     */
+    public var score: Float
+    public var stabilityScore: Float
+    /**
+     * The grid point that prompted it, in photo pixels.
+     */
+    public var pointX: Float
+    public var pointY: Float
+    /**
+     * Which decoder candidate it is (1...3).
+     */
+    public var candidate: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(rle: CocoRle, 
+        /**
+         * Pixels inside.
+         */area: Int64, boundingBox: MaskRect, 
+        /**
+         * The decoder's score of the candidate.
+         */score: Float, stabilityScore: Float, 
+        /**
+         * The grid point that prompted it, in photo pixels.
+         */pointX: Float, pointY: Float, 
+        /**
+         * Which decoder candidate it is (1...3).
+         */candidate: Int32) {
+        self.rle = rle
+        self.area = area
+        self.boundingBox = boundingBox
+        self.score = score
+        self.stabilityScore = stabilityScore
+        self.pointX = pointX
+        self.pointY = pointY
+        self.candidate = candidate
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AutoMask: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAutoMask: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AutoMask {
+        return
+            try AutoMask(
+                rle: FfiConverterTypeCocoRle.read(from: &buf), 
+                area: FfiConverterInt64.read(from: &buf), 
+                boundingBox: FfiConverterTypeMaskRect.read(from: &buf), 
+                score: FfiConverterFloat.read(from: &buf), 
+                stabilityScore: FfiConverterFloat.read(from: &buf), 
+                pointX: FfiConverterFloat.read(from: &buf), 
+                pointY: FfiConverterFloat.read(from: &buf), 
+                candidate: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AutoMask, into buf: inout [UInt8]) {
+        FfiConverterTypeCocoRle.write(value.rle, into: &buf)
+        FfiConverterInt64.write(value.area, into: &buf)
+        FfiConverterTypeMaskRect.write(value.boundingBox, into: &buf)
+        FfiConverterFloat.write(value.score, into: &buf)
+        FfiConverterFloat.write(value.stabilityScore, into: &buf)
+        FfiConverterFloat.write(value.pointX, into: &buf)
+        FfiConverterFloat.write(value.pointY, into: &buf)
+        FfiConverterInt32.write(value.candidate, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAutoMask_lift(_ buf: RustBuffer) throws -> AutoMask {
+    return try FfiConverterTypeAutoMask.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAutoMask_lower(_ value: AutoMask) -> RustBuffer {
+    return FfiConverterTypeAutoMask.lower(value)
+}
+
+
+/**
  * A mask as COCO RLE: `counts` is the compressed string `pycocotools.mask.encode` returns.
  */
 public struct CocoRle: Equatable, Hashable {
@@ -1742,6 +2106,186 @@ public func FfiConverterTypeCutout_lift(_ buf: RustBuffer) throws -> Cutout {
 #endif
 public func FfiConverterTypeCutout_lower(_ value: Cutout) -> RustBuffer {
     return FfiConverterTypeCutout.lower(value)
+}
+
+
+/**
+ * How the automatic masks are generated; the defaults are SAM's automatic mask generator's.
+ */
+public struct EverythingOptions: Equatable, Hashable {
+    /**
+     * Points per side of the prompt grid, 1...128 (32 gives 1024 prompts).
+     */
+    public var pointsPerSide: UInt32
+    /**
+     * A candidate is kept when the decoder's score for it is above this.
+     */
+    public var scoreThreshold: Float
+    /**
+     * A candidate is kept when its stability score is at least this.
+     */
+    public var stabilityThreshold: Float
+    /**
+     * Logit offset of the stability score.
+     */
+    public var stabilityOffset: Float
+    /**
+     * Of two masks whose boxes overlap by more than this IoU, the lower-scoring one is dropped.
+     */
+    public var boxNmsThreshold: Float
+    /**
+     * Islands and holes smaller than this many pixels are removed; 0 keeps masks as they are.
+     */
+    public var minRegionArea: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Points per side of the prompt grid, 1...128 (32 gives 1024 prompts).
+         */pointsPerSide: UInt32 = UInt32(32), 
+        /**
+         * A candidate is kept when the decoder's score for it is above this.
+         */scoreThreshold: Float = Float(0.88), 
+        /**
+         * A candidate is kept when its stability score is at least this.
+         */stabilityThreshold: Float = Float(0.95), 
+        /**
+         * Logit offset of the stability score.
+         */stabilityOffset: Float = Float(1.0), 
+        /**
+         * Of two masks whose boxes overlap by more than this IoU, the lower-scoring one is dropped.
+         */boxNmsThreshold: Float = Float(0.7), 
+        /**
+         * Islands and holes smaller than this many pixels are removed; 0 keeps masks as they are.
+         */minRegionArea: UInt32 = UInt32(0)) {
+        self.pointsPerSide = pointsPerSide
+        self.scoreThreshold = scoreThreshold
+        self.stabilityThreshold = stabilityThreshold
+        self.stabilityOffset = stabilityOffset
+        self.boxNmsThreshold = boxNmsThreshold
+        self.minRegionArea = minRegionArea
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EverythingOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEverythingOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EverythingOptions {
+        return
+            try EverythingOptions(
+                pointsPerSide: FfiConverterUInt32.read(from: &buf), 
+                scoreThreshold: FfiConverterFloat.read(from: &buf), 
+                stabilityThreshold: FfiConverterFloat.read(from: &buf), 
+                stabilityOffset: FfiConverterFloat.read(from: &buf), 
+                boxNmsThreshold: FfiConverterFloat.read(from: &buf), 
+                minRegionArea: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EverythingOptions, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.pointsPerSide, into: &buf)
+        FfiConverterFloat.write(value.scoreThreshold, into: &buf)
+        FfiConverterFloat.write(value.stabilityThreshold, into: &buf)
+        FfiConverterFloat.write(value.stabilityOffset, into: &buf)
+        FfiConverterFloat.write(value.boxNmsThreshold, into: &buf)
+        FfiConverterUInt32.write(value.minRegionArea, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEverythingOptions_lift(_ buf: RustBuffer) throws -> EverythingOptions {
+    return try FfiConverterTypeEverythingOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEverythingOptions_lower(_ value: EverythingOptions) -> RustBuffer {
+    return FfiConverterTypeEverythingOptions.lower(value)
+}
+
+
+/**
+ * How far a generation is: the grid's points first, then the surviving masks.
+ */
+public struct EverythingProgress: Equatable, Hashable {
+    public var pointsDone: UInt32
+    public var pointsTotal: UInt32
+    /**
+     * 0 of 0 until every grid point is decoded.
+     */
+    public var masksDone: UInt32
+    public var masksTotal: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(pointsDone: UInt32, pointsTotal: UInt32, 
+        /**
+         * 0 of 0 until every grid point is decoded.
+         */masksDone: UInt32, masksTotal: UInt32) {
+        self.pointsDone = pointsDone
+        self.pointsTotal = pointsTotal
+        self.masksDone = masksDone
+        self.masksTotal = masksTotal
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EverythingProgress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEverythingProgress: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EverythingProgress {
+        return
+            try EverythingProgress(
+                pointsDone: FfiConverterUInt32.read(from: &buf), 
+                pointsTotal: FfiConverterUInt32.read(from: &buf), 
+                masksDone: FfiConverterUInt32.read(from: &buf), 
+                masksTotal: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EverythingProgress, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.pointsDone, into: &buf)
+        FfiConverterUInt32.write(value.pointsTotal, into: &buf)
+        FfiConverterUInt32.write(value.masksDone, into: &buf)
+        FfiConverterUInt32.write(value.masksTotal, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEverythingProgress_lift(_ buf: RustBuffer) throws -> EverythingProgress {
+    return try FfiConverterTypeEverythingProgress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEverythingProgress_lower(_ value: EverythingProgress) -> RustBuffer {
+    return FfiConverterTypeEverythingProgress.lower(value)
 }
 
 
@@ -2346,6 +2890,11 @@ enum EdgeSamError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case BadMask(reason: String
     )
     /**
+     * Options outside what the call accepts (a grid of 0 points, a NaN threshold, ...).
+     */
+    case BadOptions(reason: String
+    )
+    /**
      * The call was cancelled before it finished.
      */
     case Cancelled
@@ -2404,8 +2953,11 @@ public struct FfiConverterTypeEdgeSamError: FfiConverterRustBuffer {
         case 7: return .BadMask(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .Cancelled
-        case 9: return .Internal(
+        case 8: return .BadOptions(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 9: return .Cancelled
+        case 10: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -2455,12 +3007,17 @@ public struct FfiConverterTypeEdgeSamError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case .Cancelled:
+        case let .BadOptions(reason):
             writeInt(&buf, Int32(8))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .Cancelled:
+            writeInt(&buf, Int32(9))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -2739,6 +3296,30 @@ fileprivate struct FfiConverterOptionTypeCancellationToken: FfiConverterRustBuff
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeEverythingListener: FfiConverterRustBuffer {
+    typealias SwiftType = EverythingListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeEverythingListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeEverythingListener.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeMaskRect: FfiConverterRustBuffer {
     typealias SwiftType = MaskRect?
 
@@ -2804,6 +3385,31 @@ fileprivate struct FfiConverterSequenceFloat: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterFloat.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeAutoMask: FfiConverterRustBuffer {
+    typealias SwiftType = [AutoMask]
+
+    public static func write(_ value: [AutoMask], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAutoMask.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [AutoMask] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [AutoMask]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAutoMask.read(from: &buf))
         }
         return seq
     }
@@ -2989,6 +3595,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled() != 61267) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_edgesam_ffi_checksum_method_everythinglistener_on_progress() != 10408) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_edgesam_ffi_checksum_method_imageembedding_height() != 1940) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2996,6 +3605,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_method_imageembedding_width() != 29941) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentanything_everything() != 27614) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentanything_everything_async() != 37055) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image() != 63880) {
@@ -3074,6 +3689,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitEverythingListener()
     return InitializationResult.ok
 }()
 

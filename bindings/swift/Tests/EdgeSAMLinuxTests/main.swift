@@ -90,6 +90,7 @@ func describe(_ error: EdgeSamError) -> (name: String, reason: String?) {
     case .BadPrompt(let reason): return ("BadPrompt", reason)
     case .BadEmbedding(let reason): return ("BadEmbedding", reason)
     case .BadMask(let reason): return ("BadMask", reason)
+    case .BadOptions(let reason): return ("BadOptions", reason)
     case .Cancelled: return ("Cancelled", nil)
     case .Internal(let reason): return ("Internal", reason)
     }
@@ -961,6 +962,41 @@ await test("SegmentMask: cut-out alpha is the mask, overlay and polygons stay on
     t.check(offMask.isEmpty, "vertices off the mask: \(offMask.prefix(3))")
     t.check(try mask.outlinePolygons(tolerance: 0).map(\.points.count).reduce(0, +)
             >= polygons.map(\.points.count).reduce(0, +), "tolerance 0 has fewer vertices than the default")
+}
+
+await test("everything: each automatic mask is the tap of its grid point; progress; BadOptions") { t in
+    let options = EverythingOptions(pointsPerSide: 4, scoreThreshold: -1, stabilityThreshold: 0)
+    let seen = ProgressLog()
+    let masks = try await model.everything(embedding: embedding, options: options) { seen.add($0) }
+    t.check(!masks.isEmpty, "no masks with permissive thresholds")
+    t.check(seen.all.map(\.pointsDone).max() == 16 && seen.all.allSatisfy { $0.pointsTotal == 16 },
+            "progress \(seen.all.prefix(3))")
+    for m in masks {
+        let tap = try model.segment(embedding: embedding, prompt: SegmentPrompt(
+            points: [PromptPoint(x: m.pointX, y: m.pointY)], maskIndex: m.candidate))
+        t.check(try SegmentMask.fromCocoRle(rle: m.rle).bytes() == tap.mask, "mask of \(m.pointX),\(m.pointY)")
+        t.check(m.area == tap.area && m.boundingBox == tap.boundingBox, "area or box of \(m.pointX),\(m.pointY)")
+    }
+    t.check(masks.map(\.area) == masks.map(\.area).sorted(by: >), "not largest first")
+    expectError(t, "BadOptions", "a grid of 0 points") {
+        try model.everything(embedding: embedding, options: EverythingOptions(pointsPerSide: 0), listener: nil)
+    }
+    // Cancelling the Task stops the generation.
+    let many = EverythingOptions(pointsPerSide: 8, scoreThreshold: -1, stabilityThreshold: 0)
+    let task = Task { try await model.everything(embedding: embedding, options: many) }
+    task.cancel()
+    switch await task.result {
+    case .failure(is CancellationError): break
+    case let other: t.check(false, "cancelled everything gave \(other)")
+    }
+}
+
+/// Progress reports arrive on worker threads.
+final class ProgressLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [EverythingProgress] = []
+    func add(_ p: EverythingProgress) { lock.lock(); items.append(p); lock.unlock() }
+    var all: [EverythingProgress] { lock.lock(); defer { lock.unlock() }; return items }
 }
 
 if let latency = cancelLatencyMs {

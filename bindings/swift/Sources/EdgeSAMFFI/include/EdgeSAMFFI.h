@@ -243,6 +243,22 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_EVERYTHING_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_EVERYTHING_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceEverythingListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_EVERYTHING_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_EVERYTHING_LISTENER
+typedef struct UniffiVTableCallbackInterfaceEverythingListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceEverythingListenerMethod0 _Nonnull onProgress;
+} UniffiVTableCallbackInterfaceEverythingListener;
+
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CLONE_CANCELLATIONTOKEN
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CLONE_CANCELLATIONTOKEN
 uint64_t uniffi_edgesam_ffi_fn_clone_cancellationtoken(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -267,6 +283,26 @@ void uniffi_edgesam_ffi_fn_method_cancellationtoken_cancel(uint64_t ptr, RustCal
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_CANCELLATIONTOKEN_IS_CANCELLED
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_CANCELLATIONTOKEN_IS_CANCELLED
 int8_t uniffi_edgesam_ffi_fn_method_cancellationtoken_is_cancelled(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CLONE_EVERYTHINGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CLONE_EVERYTHINGLISTENER
+uint64_t uniffi_edgesam_ffi_fn_clone_everythinglistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FREE_EVERYTHINGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FREE_EVERYTHINGLISTENER
+void uniffi_edgesam_ffi_fn_free_everythinglistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_INIT_CALLBACK_VTABLE_EVERYTHINGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_INIT_CALLBACK_VTABLE_EVERYTHINGLISTENER
+void uniffi_edgesam_ffi_fn_init_callback_vtable_everythinglistener(const UniffiVTableCallbackInterfaceEverythingListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_EVERYTHINGLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_EVERYTHINGLISTENER_ON_PROGRESS
+void uniffi_edgesam_ffi_fn_method_everythinglistener_on_progress(uint64_t ptr, RustBuffer progress, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CLONE_IMAGEEMBEDDING
@@ -317,6 +353,16 @@ uint64_t uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes(RustBuffer
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_SEGMENTANYTHING_FROM_FILES
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_SEGMENTANYTHING_FROM_FILES
 uint64_t uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files(RustBuffer encoder_path, RustBuffer decoder_path, int32_t threads, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_EVERYTHING
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_EVERYTHING
+RustBuffer uniffi_edgesam_ffi_fn_method_segmentanything_everything(uint64_t ptr, uint64_t embedding, RustBuffer options, RustBuffer listener, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_EVERYTHING_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_EVERYTHING_ASYNC
+uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_everything_async(uint64_t ptr, uint64_t embedding, RustBuffer options, RustBuffer listener, RustBuffer cancellation
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_ENCODE_IMAGE
@@ -728,6 +774,12 @@ uint16_t uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_EVERYTHINGLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_EVERYTHINGLISTENER_ON_PROGRESS
+uint16_t uniffi_edgesam_ffi_checksum_method_everythinglistener_on_progress(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_IMAGEEMBEDDING_HEIGHT
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_IMAGEEMBEDDING_HEIGHT
 uint16_t uniffi_edgesam_ffi_checksum_method_imageembedding_height(void
@@ -743,6 +795,18 @@ uint16_t uniffi_edgesam_ffi_checksum_method_imageembedding_to_bytes(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_IMAGEEMBEDDING_WIDTH
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_IMAGEEMBEDDING_WIDTH
 uint16_t uniffi_edgesam_ffi_checksum_method_imageembedding_width(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTANYTHING_EVERYTHING
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTANYTHING_EVERYTHING
+uint16_t uniffi_edgesam_ffi_checksum_method_segmentanything_everything(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTANYTHING_EVERYTHING_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTANYTHING_EVERYTHING_ASYNC
+uint16_t uniffi_edgesam_ffi_checksum_method_segmentanything_everything_async(void
     
 );
 #endif

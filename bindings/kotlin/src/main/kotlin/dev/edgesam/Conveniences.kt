@@ -80,6 +80,7 @@ val EdgeSamException.reason: String
         is EdgeSamException.BadPrompt -> reason
         is EdgeSamException.BadEmbedding -> reason
         is EdgeSamException.BadMask -> reason
+        is EdgeSamException.BadOptions -> reason
         is EdgeSamException.Internal -> reason
         is EdgeSamException.Cancelled -> "the call was cancelled"
     }

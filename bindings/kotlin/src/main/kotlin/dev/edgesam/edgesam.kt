@@ -657,6 +657,28 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceEverythingListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`progress`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onProgress")
+internal open class UniffiVTableCallbackInterfaceEverythingListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onProgress`: UniffiCallbackInterfaceEverythingListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onProgress`: UniffiCallbackInterfaceEverythingListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceEverythingListener(`uniffiFree`,`uniffiClone`,`onProgress`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceEverythingListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onProgress` = other.`onProgress`
+    }
+
+}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -690,11 +712,17 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled(
     ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_everythinglistener_on_progress(
+    ): Int
     external fun uniffi_edgesam_ffi_checksum_method_imageembedding_height(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_method_imageembedding_to_bytes(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_method_imageembedding_width(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentanything_everything(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentanything_everything_async(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image(
     ): Int
@@ -762,6 +790,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "edgesam"))
+        uniffiCallbackInterfaceEverythingListener.register(this)
         
     }
 
@@ -776,6 +805,14 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_edgesam_ffi_fn_method_cancellationtoken_is_cancelled(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_edgesam_ffi_fn_clone_everythinglistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_edgesam_ffi_fn_free_everythinglistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_edgesam_ffi_fn_init_callback_vtable_everythinglistener(`vtable`: UniffiVTableCallbackInterfaceEverythingListener,
+    ): Unit
+    external fun uniffi_edgesam_ffi_fn_method_everythinglistener_on_progress(`ptr`: Long,`progress`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_edgesam_ffi_fn_clone_imageembedding(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_edgesam_ffi_fn_free_imageembedding(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -795,6 +832,10 @@ internal object UniffiLib {
     external fun uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes(`encoder`: RustBuffer.ByValue,`decoder`: RustBuffer.ByValue,`threads`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files(`encoderPath`: RustBuffer.ByValue,`decoderPath`: RustBuffer.ByValue,`threads`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_edgesam_ffi_fn_method_segmentanything_everything(`ptr`: Long,`embedding`: Long,`options`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_edgesam_ffi_fn_method_segmentanything_everything_async(`ptr`: Long,`embedding`: Long,`options`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_edgesam_ffi_fn_method_segmentanything_encode_image(`ptr`: Long,`data`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -977,6 +1018,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled() and 0xFFFF) != 61267) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_everythinglistener_on_progress() and 0xFFFF) != 10408) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_edgesam_ffi_checksum_method_imageembedding_height() and 0xFFFF) != 1940) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -984,6 +1028,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_method_imageembedding_width() and 0xFFFF) != 29941) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_everything() and 0xFFFF) != 27614) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_everything_async() and 0xFFFF) != 37055) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image() and 0xFFFF) != 63880) {
@@ -1192,7 +1242,38 @@ object UniffiWithHandle
  *
  * @suppress
  * */
-object NoHandle
+object NoHandle// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+internal const val IDX_CALLBACK_FREE = 0
+// Callback return codes
+internal const val UNIFFI_CALLBACK_SUCCESS = 0
+internal const val UNIFFI_CALLBACK_ERROR = 1
+internal const val UNIFFI_CALLBACK_UNEXPECTED_ERROR = 2
+
+/**
+ * @suppress
+ */
+public abstract class FfiConverterCallbackInterface<CallbackInterface: Any>: FfiConverter<CallbackInterface, Long> {
+    internal val handleMap = UniffiHandleMap<CallbackInterface>()
+
+    internal fun drop(handle: Long) {
+        handleMap.remove(handle)
+    }
+
+    override fun lift(value: Long): CallbackInterface {
+        return handleMap.get(value)
+    }
+
+    override fun read(buf: ByteBuffer) = lift(buf.getLong())
+
+    override fun lower(value: CallbackInterface) = handleMap.insert(value)
+
+    override fun allocationSize(value: CallbackInterface) = 8UL
+
+    override fun write(value: CallbackInterface, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
 /**
  * The cleaner interface for Object finalization code to run.
  * This is the entry point to any implementation that we're using.
@@ -1891,6 +1972,323 @@ public object FfiConverterTypeCancellationToken: FfiConverter<CancellationToken,
 
 
 /**
+ * Told of the progress from a worker thread (hop to the UI thread to show it).
+ */
+public interface EverythingListener {
+    
+    fun `onProgress`(`progress`: EverythingProgress)
+    
+    companion object
+}
+
+/**
+ * Told of the progress from a worker thread (hop to the UI thread to show it).
+ */
+open class EverythingListenerImpl: Disposable, AutoCloseable, EverythingListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_edgesam_ffi_fn_free_everythinglistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_edgesam_ffi_fn_clone_everythinglistener(handle, status)
+        }
+    }
+
+    override fun `onProgress`(`progress`: EverythingProgress)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_everythinglistener_on_progress(
+        it,
+        
+        FfiConverterTypeEverythingProgress.lower(`progress`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceEverythingListener {
+    internal object `onProgress`: UniffiCallbackInterfaceEverythingListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`progress`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeEverythingListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onProgress`(
+                    FfiConverterTypeEverythingProgress.lift(`progress`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeEverythingListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeEverythingListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceEverythingListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onProgress`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_edgesam_ffi_fn_init_callback_vtable_everythinglistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEverythingListener: FfiConverter<EverythingListener, Long> {
+    internal val handleMap = UniffiHandleMap<EverythingListener>()
+
+    override fun lower(value: EverythingListener): Long {
+        if (value is EverythingListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): EverythingListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return EverythingListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): EverythingListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: EverythingListener) = 8UL
+
+    override fun write(value: EverythingListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * The encoded photo an app keeps per picture; write it out with `toBytes` to cache it.
  */
 public interface ImageEmbeddingInterface {
@@ -2219,6 +2617,18 @@ public object FfiConverterTypeImageEmbedding: FfiConverter<ImageEmbedding, Long>
 public interface SegmentAnythingInterface {
     
     /**
+     * Masks of everything in the photo, largest first. Seconds on a phone: prefer
+     * `everythingAsync`, which can be cancelled.
+     */
+    fun `everything`(`embedding`: ImageEmbedding, `options`: EverythingOptions, `listener`: EverythingListener? = null): List<AutoMask>
+    
+    /**
+     * `everything` on a worker thread; cancelling (the token, or the Kotlin coroutine) stops it
+     * within one decoder run per worker.
+     */
+    suspend fun `everythingAsync`(`embedding`: ImageEmbedding, `options`: EverythingOptions, `listener`: EverythingListener? = null, `cancellation`: CancellationToken? = null): List<AutoMask>
+    
+    /**
      * Encodes a JPEG, PNG or WebP file's bytes (EXIF orientation applied). Blocks: call it off
      * the UI thread, or use `encodeImageAsync`.
      */
@@ -2359,6 +2769,56 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
         return uniffiRustCall() { status ->
             UniffiLib.uniffi_edgesam_ffi_fn_clone_segmentanything(handle, status)
         }
+    }
+
+    
+    /**
+     * Masks of everything in the photo, largest first. Seconds on a phone: prefer
+     * `everythingAsync`, which can be cancelled.
+     */
+    @Throws(EdgeSamException::class)override fun `everything`(`embedding`: ImageEmbedding, `options`: EverythingOptions, `listener`: EverythingListener?): List<AutoMask> {
+            return FfiConverterSequenceTypeAutoMask.lift(
+    callWithHandle {
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_everything(
+        it,
+        
+        FfiConverterTypeImageEmbedding.lower(`embedding`),
+        FfiConverterTypeEverythingOptions.lower(`options`),
+        FfiConverterOptionalTypeEverythingListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `everything` on a worker thread; cancelling (the token, or the Kotlin coroutine) stops it
+     * within one decoder run per worker.
+     */
+    @Throws(EdgeSamException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `everythingAsync`(`embedding`: ImageEmbedding, `options`: EverythingOptions, `listener`: EverythingListener?, `cancellation`: CancellationToken?) : List<AutoMask> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_everything_async(
+                uniffiHandle,
+                
+        FfiConverterTypeImageEmbedding.lower(`embedding`),
+        FfiConverterTypeEverythingOptions.lower(`options`),
+        FfiConverterOptionalTypeEverythingListener.lower(`listener`),
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_edgesam_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_edgesam_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_edgesam_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeAutoMask.lift(it) },
+        // Error FFI converter
+        EdgeSamException.ErrorHandler,
+    )
     }
 
     
@@ -3139,6 +3599,90 @@ public object FfiConverterTypeSegmentMask: FfiConverter<SegmentMask, Long> {
 
 
 /**
+ * One automatic mask. Its pixels travel as COCO RLE (`SegmentMask.fromCocoRle` expands them):
+ * a hundred photo-size byte masks would not fit in a phone's memory.
+ */
+data class AutoMask (
+    var `rle`: CocoRle
+    , 
+    /**
+     * Pixels inside.
+     */
+    var `area`: kotlin.Long
+    , 
+    var `boundingBox`: MaskRect
+    , 
+    /**
+     * The decoder's score of the candidate.
+     */
+    var `score`: kotlin.Float
+    , 
+    var `stabilityScore`: kotlin.Float
+    , 
+    /**
+     * The grid point that prompted it, in photo pixels.
+     */
+    var `pointX`: kotlin.Float
+    , 
+    var `pointY`: kotlin.Float
+    , 
+    /**
+     * Which decoder candidate it is (1...3).
+     */
+    var `candidate`: kotlin.Int
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAutoMask: FfiConverterRustBuffer<AutoMask> {
+    override fun read(buf: ByteBuffer): AutoMask {
+        return AutoMask(
+            FfiConverterTypeCocoRle.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterTypeMaskRect.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AutoMask) = (
+            FfiConverterTypeCocoRle.allocationSize(value.`rle`) +
+            FfiConverterLong.allocationSize(value.`area`) +
+            FfiConverterTypeMaskRect.allocationSize(value.`boundingBox`) +
+            FfiConverterFloat.allocationSize(value.`score`) +
+            FfiConverterFloat.allocationSize(value.`stabilityScore`) +
+            FfiConverterFloat.allocationSize(value.`pointX`) +
+            FfiConverterFloat.allocationSize(value.`pointY`) +
+            FfiConverterInt.allocationSize(value.`candidate`)
+    )
+
+    override fun write(value: AutoMask, buf: ByteBuffer) {
+            FfiConverterTypeCocoRle.write(value.`rle`, buf)
+            FfiConverterLong.write(value.`area`, buf)
+            FfiConverterTypeMaskRect.write(value.`boundingBox`, buf)
+            FfiConverterFloat.write(value.`score`, buf)
+            FfiConverterFloat.write(value.`stabilityScore`, buf)
+            FfiConverterFloat.write(value.`pointX`, buf)
+            FfiConverterFloat.write(value.`pointY`, buf)
+            FfiConverterInt.write(value.`candidate`, buf)
+    }
+}
+
+
+
+/**
  * A mask as COCO RLE: `counts` is the compressed string `pycocotools.mask.encode` returns.
  */
 data class CocoRle (
@@ -3224,6 +3768,139 @@ public object FfiConverterTypeCutout: FfiConverterRustBuffer<Cutout> {
     override fun write(value: Cutout, buf: ByteBuffer) {
             FfiConverterByteArray.write(value.`rgba`, buf)
             FfiConverterTypeMaskRect.write(value.`region`, buf)
+    }
+}
+
+
+
+/**
+ * How the automatic masks are generated; the defaults are SAM's automatic mask generator's.
+ */
+data class EverythingOptions (
+    /**
+     * Points per side of the prompt grid, 1...128 (32 gives 1024 prompts).
+     */
+    var `pointsPerSide`: kotlin.UInt = 32u 
+    , 
+    /**
+     * A candidate is kept when the decoder's score for it is above this.
+     */
+    var `scoreThreshold`: kotlin.Float = 0.88f 
+    , 
+    /**
+     * A candidate is kept when its stability score is at least this.
+     */
+    var `stabilityThreshold`: kotlin.Float = 0.95f 
+    , 
+    /**
+     * Logit offset of the stability score.
+     */
+    var `stabilityOffset`: kotlin.Float = 1.0f 
+    , 
+    /**
+     * Of two masks whose boxes overlap by more than this IoU, the lower-scoring one is dropped.
+     */
+    var `boxNmsThreshold`: kotlin.Float = 0.7f 
+    , 
+    /**
+     * Islands and holes smaller than this many pixels are removed; 0 keeps masks as they are.
+     */
+    var `minRegionArea`: kotlin.UInt = 0u 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEverythingOptions: FfiConverterRustBuffer<EverythingOptions> {
+    override fun read(buf: ByteBuffer): EverythingOptions {
+        return EverythingOptions(
+            FfiConverterUInt.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EverythingOptions) = (
+            FfiConverterUInt.allocationSize(value.`pointsPerSide`) +
+            FfiConverterFloat.allocationSize(value.`scoreThreshold`) +
+            FfiConverterFloat.allocationSize(value.`stabilityThreshold`) +
+            FfiConverterFloat.allocationSize(value.`stabilityOffset`) +
+            FfiConverterFloat.allocationSize(value.`boxNmsThreshold`) +
+            FfiConverterUInt.allocationSize(value.`minRegionArea`)
+    )
+
+    override fun write(value: EverythingOptions, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`pointsPerSide`, buf)
+            FfiConverterFloat.write(value.`scoreThreshold`, buf)
+            FfiConverterFloat.write(value.`stabilityThreshold`, buf)
+            FfiConverterFloat.write(value.`stabilityOffset`, buf)
+            FfiConverterFloat.write(value.`boxNmsThreshold`, buf)
+            FfiConverterUInt.write(value.`minRegionArea`, buf)
+    }
+}
+
+
+
+/**
+ * How far a generation is: the grid's points first, then the surviving masks.
+ */
+data class EverythingProgress (
+    var `pointsDone`: kotlin.UInt
+    , 
+    var `pointsTotal`: kotlin.UInt
+    , 
+    /**
+     * 0 of 0 until every grid point is decoded.
+     */
+    var `masksDone`: kotlin.UInt
+    , 
+    var `masksTotal`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEverythingProgress: FfiConverterRustBuffer<EverythingProgress> {
+    override fun read(buf: ByteBuffer): EverythingProgress {
+        return EverythingProgress(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EverythingProgress) = (
+            FfiConverterUInt.allocationSize(value.`pointsDone`) +
+            FfiConverterUInt.allocationSize(value.`pointsTotal`) +
+            FfiConverterUInt.allocationSize(value.`masksDone`) +
+            FfiConverterUInt.allocationSize(value.`masksTotal`)
+    )
+
+    override fun write(value: EverythingProgress, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`pointsDone`, buf)
+            FfiConverterUInt.write(value.`pointsTotal`, buf)
+            FfiConverterUInt.write(value.`masksDone`, buf)
+            FfiConverterUInt.write(value.`masksTotal`, buf)
     }
 }
 
@@ -3736,6 +4413,17 @@ sealed class EdgeSamException: kotlin.Exception() {
     }
     
     /**
+     * Options outside what the call accepts (a grid of 0 points, a NaN threshold, ...).
+     */
+    class BadOptions(
+        
+        val `reason`: kotlin.String
+        ) : EdgeSamException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
      * The call was cancelled before it finished.
      */
     class Cancelled(
@@ -3795,8 +4483,11 @@ public object FfiConverterTypeEdgeSamError : FfiConverterRustBuffer<EdgeSamExcep
             7 -> EdgeSamException.BadMask(
                 FfiConverterString.read(buf),
                 )
-            8 -> EdgeSamException.Cancelled()
-            9 -> EdgeSamException.Internal(
+            8 -> EdgeSamException.BadOptions(
+                FfiConverterString.read(buf),
+                )
+            9 -> EdgeSamException.Cancelled()
+            10 -> EdgeSamException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -3836,6 +4527,11 @@ public object FfiConverterTypeEdgeSamError : FfiConverterRustBuffer<EdgeSamExcep
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is EdgeSamException.BadMask -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is EdgeSamException.BadOptions -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
@@ -3889,12 +4585,17 @@ public object FfiConverterTypeEdgeSamError : FfiConverterRustBuffer<EdgeSamExcep
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is EdgeSamException.Cancelled -> {
+            is EdgeSamException.BadOptions -> {
                 buf.putInt(8)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is EdgeSamException.Cancelled -> {
+                buf.putInt(9)
                 Unit
             }
             is EdgeSamException.Internal -> {
-                buf.putInt(9)
+                buf.putInt(10)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -4093,6 +4794,38 @@ public object FfiConverterOptionalTypeCancellationToken: FfiConverterRustBuffer<
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeEverythingListener: FfiConverterRustBuffer<EverythingListener?> {
+    override fun read(buf: ByteBuffer): EverythingListener? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeEverythingListener.read(buf)
+    }
+
+    override fun allocationSize(value: EverythingListener?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeEverythingListener.allocationSize(value)
+        }
+    }
+
+    override fun write(value: EverythingListener?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeEverythingListener.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeMaskRect: FfiConverterRustBuffer<MaskRect?> {
     override fun read(buf: ByteBuffer): MaskRect? {
         if (buf.get().toInt() == 0) {
@@ -4175,6 +4908,34 @@ public object FfiConverterSequenceFloat: FfiConverterRustBuffer<List<kotlin.Floa
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterFloat.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeAutoMask: FfiConverterRustBuffer<List<AutoMask>> {
+    override fun read(buf: ByteBuffer): List<AutoMask> {
+        val len = buf.getInt()
+        return List<AutoMask>(len) {
+            FfiConverterTypeAutoMask.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<AutoMask>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeAutoMask.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<AutoMask>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeAutoMask.write(it, buf)
         }
     }
 }

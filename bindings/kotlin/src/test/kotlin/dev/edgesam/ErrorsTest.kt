@@ -30,6 +30,7 @@ class ErrorsTest {
             is EdgeSamException.BadPrompt -> e.reason
             is EdgeSamException.BadEmbedding -> e.reason
             is EdgeSamException.BadMask -> e.reason
+            is EdgeSamException.BadOptions -> e.reason
             is EdgeSamException.Internal -> e.reason
             // No field: the `reason` extension of Conveniences.kt gives its text.
             is EdgeSamException.Cancelled -> e.reason
