@@ -134,12 +134,18 @@ in_root swiftc -swift-version 6 -module-name EdgeSAM -parse-as-library \
     -L "$REPO_IN_ROOT/target/release" -ledgesam_ffi ||
     fail_setup "the EdgeSAM module (Sources/EdgeSAM/*.swift) does not compile"
 
-log "compiling the tests (Swift 6 language mode)"
+# The tests, and the iOS demo's UI-free code (ios-demo/EdgeSAMDemo/Session), which they exercise:
+# that is how the demo's calls into EdgeSAM meet a compiler here.
+test_sources=()
+for source in "$HERE"/Tests/EdgeSAMLinuxTests/*.swift "$REPO"/ios-demo/EdgeSAMDemo/Session/*.swift; do
+    test_sources+=("$REPO_IN_ROOT/${source#"$REPO"/}")
+done
+log "compiling the tests from ${#test_sources[@]} files (Swift 6 language mode)"
 in_root swiftc -swift-version 6 -module-name EdgeSAMLinuxTests "${ffi_flags[@]}" \
     -I "$inside/build" -L "$inside/build" -lEdgeSAM \
     -L "$REPO_IN_ROOT/target/release" -ledgesam_ffi \
     -o "$inside/build/edgesam-swift-tests" \
-    "$REPO_IN_ROOT/bindings/swift/Tests/EdgeSAMLinuxTests/main.swift" ||
+    "${test_sources[@]}" ||
     fail_setup "the Swift tests do not compile"
 
 log "running the tests"
