@@ -109,6 +109,14 @@ in_root() {  # run a command in the chroot with the Swift runtime on the library
     chroot "$ROOT" env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 LD_LIBRARY_PATH="$SWIFT_LIBS" "$@"
 }
 
+# The root Package.swift (what an iOS app adds) must evaluate, and its EdgeSAM target must be the
+# folder compiled below, so the package ships exactly the sources tested here.
+log "evaluating Package.swift (swift package dump-package)"
+in_root swift package --package-path "$REPO_IN_ROOT" dump-package >"$work/package.json" 2>"$work/package.err" ||
+    fail_setup "Package.swift does not evaluate: $(cat "$work/package.err")"
+grep -q '"path" : "bindings/swift/Sources/EdgeSAM"' "$work/package.json" ||
+    fail_setup "Package.swift's EdgeSAM target is not bindings/swift/Sources/EdgeSAM"
+
 log "making fixtures (photos, and the core CLI's masks for the same prompts)"
 "$PYTHON" "$HERE/Tests/make_fixtures.py" "$work/fixtures" "$CLI" "$REPO/$ENCODER" "$REPO/$DECODER" ||
     fail_setup "making the fixtures failed"
