@@ -57,7 +57,7 @@ xcframework=bindings/swift/EdgeSAMFFI.xcframework
 grep -q "path: \"$xcframework\"" Package.swift || fail "Package.swift does not use $xcframework"
 grep -q "^out=$xcframework\$" scripts/build-ios.sh || fail "build-ios.sh does not write $xcframework"
 if ! grep -q -- "-o android/edgesam/build/rustJniLibs" scripts/build-android.sh ||
-    ! grep -q 'buildDirectory.dir("rustJniLibs")' android/edgesam/build.gradle.kts; then
+    ! grep -q 'rustJniLibs = file("build/rustJniLibs")' android/edgesam/build.gradle.kts; then
     fail "build-android.sh and android/edgesam/build.gradle.kts disagree on the jniLibs folder"
 fi
 grep -q '"../../bindings/kotlin/src/main/kotlin"' android/edgesam/build.gradle.kts ||

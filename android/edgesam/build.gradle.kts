@@ -6,7 +6,7 @@ plugins {
 }
 
 // Where scripts/build-android.sh puts libedgesam_ffi.so, one folder per ABI.
-val rustJniLibs = layout.buildDirectory.dir("rustJniLibs")
+val rustJniLibs = file("build/rustJniLibs")
 
 android {
     namespace = "dev.edgesam"
@@ -41,7 +41,7 @@ kotlin {
 tasks.named("preBuild") {
     doFirst {
         val missing = listOf("arm64-v8a", "armeabi-v7a", "x86_64")
-            .filterNot { rustJniLibs.get().file("$it/libedgesam_ffi.so").asFile.isFile }
+            .filterNot { rustJniLibs.resolve("$it/libedgesam_ffi.so").isFile }
         check(missing.isEmpty()) {
             "libedgesam_ffi.so is missing for $missing: run scripts/build-android.sh first"
         }

@@ -7,6 +7,7 @@ import EdgeSAM
 import PhotosUI
 import SwiftUI
 import UIKit
+import UniformTypeIdentifiers
 
 /// The model files the app bundles (copied into ios-demo/Models/ before building; see README).
 enum BundledModels {
@@ -76,7 +77,8 @@ final class DemoModel: ObservableObject {
                 guard let data = try await item.loadTransferable(type: Data.self), let image = UIImage(data: data) else {
                     throw EdgeSamError.BadImage(reason: "this photo could not be read")
                 }
-                let pixels = try UprightPixels(uiImage: image)
+                // Drawing and turning a 12 MP photo takes a moment: not on the main thread.
+                let pixels = try await Task.detached(priority: .userInitiated) { try UprightPixels(uiImage: image) }.value
                 photo = pixels.cgImage()
                 phase = .encoding(since: .now)
                 let model: SegmentAnything = try await BundledModels.shared()

@@ -124,7 +124,7 @@ struct PhotoCanvas: View {
         DragGesture(minimumDistance: 0)
             .onChanged { value in
                 if touchStarted == nil { touchStarted = .now }
-                let travel = hypot(value.translation.width, value.translation.height)
+                let travel = hypot(Double(value.translation.width), Double(value.translation.height))
                 dragRect = travel >= PhotoGesture.dragThreshold
                     ? CGRect(origin: value.startLocation, size: .zero).union(CGRect(origin: value.location, size: .zero))
                     : nil
@@ -133,13 +133,13 @@ struct PhotoCanvas: View {
                 let seconds = Date.now.timeIntervalSince(touchStarted ?? .now)
                 touchStarted = nil
                 dragRect = nil
-                let start = fit.toPhoto((x: value.startLocation.x, y: value.startLocation.y))
+                let down = (x: Double(value.startLocation.x), y: Double(value.startLocation.y))
+                let up = (x: Double(value.location.x), y: Double(value.location.y))
+                let start = fit.toPhoto(down)
                 guard start.x >= 0, start.y >= 0, start.x < Float(photo.width), start.y < Float(photo.height) else {
                     return   // the touch began on the margin around the photo
                 }
-                onGesture(PhotoGesture.classify(start: (x: value.startLocation.x, y: value.startLocation.y),
-                                                end: (x: value.location.x, y: value.location.y),
-                                                seconds: seconds, toPhoto: fit.toPhoto))
+                onGesture(PhotoGesture.classify(start: down, end: up, seconds: seconds, toPhoto: fit.toPhoto))
             }
     }
 }

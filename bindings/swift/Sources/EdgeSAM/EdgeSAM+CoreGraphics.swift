@@ -5,6 +5,7 @@
 #if canImport(CoreGraphics)
 import CoreGraphics
 import Foundation
+import ImageIO  // CGImagePropertyOrientation
 #if canImport(UIKit)
 import UIKit
 #endif

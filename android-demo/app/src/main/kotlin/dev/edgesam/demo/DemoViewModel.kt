@@ -72,7 +72,7 @@ class DemoViewModel(application: Application) : AndroidViewModel(application) {
         listOf("edge_sam_3x_encoder.onnx", "edge_sam_3x_decoder.onnx").map { name ->
             File(application.filesDir, name).also { file ->
                 if (!file.isFile) {
-                    application.assets.open(name).use { input -> file.outputStream().use(input::copyTo) }
+                    application.assets.open(name).use { input -> file.outputStream().use { input.copyTo(it) } }
                 }
             }
         }
