@@ -5,8 +5,8 @@
 #   2. the demo apps call only members that the bindings declare (scripts/check_demo_api.py);
 #   3. the build scripts, Package.swift and the Gradle files agree on where things go.
 # The demos' UI-free code is compiled and tested by the Swift and Kotlin suites, and Package.swift
-# is evaluated by `swift package dump-package` in the Swift suite; Gradle itself is not available
-# here (neither Gradle nor the Android Gradle plugin is on the registries these machines reach).
+# is evaluated by `swift package dump-package` in the Swift suite. The Gradle files are not
+# evaluated: no registry these machines reach has Gradle 8 (Debian's is 4.4) or the Android SDK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
