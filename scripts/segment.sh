@@ -24,7 +24,7 @@ if [[ $# -gt 0 && "$1" != --* ]]; then
 fi
 prompt=("$@")
 if [[ ${#prompt[@]} -eq 0 ]]; then
-    prompt=(--point 350,420)
+    prompt=(--point "350,420")  # one x,y argument (quoted: shellcheck reads commas as a mistake)
 fi
 
 if $standins; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine: Python venv, stand-in models, the Rust
 # workspace tests, the Python tests (reference, parity, generator, bindings), the Kotlin suite on
-# the JVM and the Swift suite in a Debian trixie chroot. Installs what it needs by itself.
+# the JVM, the Swift suite in a Debian trixie chroot and the checks of the phone packaging and
+# demo apps that need no Xcode or Android SDK. Installs what it needs by itself.
 #
 #   scripts/test.sh            everything
 #   EDGESAM_SKIP_SWIFT=1 ...   everything but the Swift suite (it needs root and ~2.6 GB once)
@@ -40,6 +41,7 @@ run "Kotlin bindings (JVM, Maven)" bindings/kotlin/run-tests.sh
 if [[ -z "${EDGESAM_SKIP_SWIFT:-}" ]]; then
     run "Swift bindings (swiftc in a trixie chroot)" bindings/swift/run-tests.sh
 fi
+run "Phone packaging and demos (shellcheck, demo API, layout)" scripts/check-phones.sh
 # Last, so that its summary closes the output.
 run "Python tests (pytest)" .venv/bin/python -m pytest tests/python -q -rfEx
 

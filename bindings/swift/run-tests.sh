@@ -109,6 +109,14 @@ in_root() {  # run a command in the chroot with the Swift runtime on the library
     chroot "$ROOT" env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 LD_LIBRARY_PATH="$SWIFT_LIBS" "$@"
 }
 
+# The root Package.swift (what an iOS app adds) must evaluate, and its EdgeSAM target must be the
+# folder compiled below, so the package ships exactly the sources tested here.
+log "evaluating Package.swift (swift package dump-package)"
+in_root swift package --package-path "$REPO_IN_ROOT" dump-package >"$work/package.json" 2>"$work/package.err" ||
+    fail_setup "Package.swift does not evaluate: $(cat "$work/package.err")"
+grep -q '"path" : "bindings/swift/Sources/EdgeSAM"' "$work/package.json" ||
+    fail_setup "Package.swift's EdgeSAM target is not bindings/swift/Sources/EdgeSAM"
+
 log "making fixtures (photos, and the core CLI's masks for the same prompts)"
 "$PYTHON" "$HERE/Tests/make_fixtures.py" "$work/fixtures" "$CLI" "$REPO/$ENCODER" "$REPO/$DECODER" ||
     fail_setup "making the fixtures failed"
@@ -134,12 +142,18 @@ in_root swiftc -swift-version 6 -module-name EdgeSAM -parse-as-library \
     -L "$REPO_IN_ROOT/target/release" -ledgesam_ffi ||
     fail_setup "the EdgeSAM module (Sources/EdgeSAM/*.swift) does not compile"
 
-log "compiling the tests (Swift 6 language mode)"
+# The tests, and the iOS demo's UI-free code (ios-demo/EdgeSAMDemo/Session), which they exercise:
+# that is how the demo's calls into EdgeSAM meet a compiler here.
+test_sources=()
+for source in "$HERE"/Tests/EdgeSAMLinuxTests/*.swift "$REPO"/ios-demo/EdgeSAMDemo/Session/*.swift; do
+    test_sources+=("$REPO_IN_ROOT/${source#"$REPO"/}")
+done
+log "compiling the tests from ${#test_sources[@]} files (Swift 6 language mode)"
 in_root swiftc -swift-version 6 -module-name EdgeSAMLinuxTests "${ffi_flags[@]}" \
     -I "$inside/build" -L "$inside/build" -lEdgeSAM \
     -L "$REPO_IN_ROOT/target/release" -ledgesam_ffi \
     -o "$inside/build/edgesam-swift-tests" \
-    "$REPO_IN_ROOT/bindings/swift/Tests/EdgeSAMLinuxTests/main.swift" ||
+    "${test_sources[@]}" ||
     fail_setup "the Swift tests do not compile"
 
 log "running the tests"

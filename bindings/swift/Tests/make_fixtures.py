@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 WIDTH, HEIGHT = 320, 200
 
@@ -49,6 +49,30 @@ def big_photo(width=4000, height=3000) -> np.ndarray:
     rgb[..., 1] = y.astype(np.uint8)
     rgb[..., 2] = ((x + y) / 2).astype(np.uint8)
     return rgb
+
+
+def orientation_fixtures(out: Path) -> dict:
+    """A small stored picture with padded rows, and for each EXIF orientation a PNG of it carrying
+    that orientation and the upright pixels Pillow's exif_transpose makes of it: the Swift
+    UprightPixels must give the same pixels, and encoding them the same embedding as the PNG."""
+    width, height, padding = 7, 5, 4
+    rgb = np.random.Generator(np.random.PCG64(3)).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    rgba = np.concatenate([rgb, np.full((height, width, 1), 255, np.uint8)], -1)
+    stored = np.zeros((height, width * 4 + padding), np.uint8)
+    stored[:, : width * 4] = rgba.reshape(height, -1)
+    (out / "orient_stored.rgba").write_bytes(stored.tobytes())
+    cases = []
+    for exif in range(1, 9):
+        tags = Image.Exif()
+        tags[0x0112] = exif
+        png = f"orient_{exif}.png"
+        Image.fromarray(rgb).save(out / png, exif=tags.tobytes())
+        upright = np.array(ImageOps.exif_transpose(Image.open(out / png)).convert("RGBA"))
+        (out / f"orient_{exif}.rgba").write_bytes(upright.tobytes())
+        cases.append({"exif": exif, "png": png, "upright": f"orient_{exif}.rgba",
+                      "width": upright.shape[1], "height": upright.shape[0]})
+    return {"stored": "orient_stored.rgba", "width": width, "height": height,
+            "row_stride": width * 4 + padding, "cases": cases}
 
 
 def run_cli(cli: str, encoder: str, decoder: str, image: Path, spec: dict, mask_png: Path) -> dict:
@@ -96,6 +120,7 @@ def main() -> None:
         "one_pixel_png": "one_pixel.png",
         "big_png": "big.png",
         "cases": cases,
+        "orientation": orientation_fixtures(out),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
 

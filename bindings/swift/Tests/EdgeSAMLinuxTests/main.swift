@@ -185,7 +185,22 @@ struct Manifest: Decodable {
                 maskIndex: mask_index)
         }
     }
+    struct Orientation: Decodable {
+        struct Case: Decodable {
+            let exif: Int
+            let png: String
+            let upright: String
+            let width: Int
+            let height: Int
+        }
+        let stored: String
+        let width: Int
+        let height: Int
+        let row_stride: Int
+        let cases: [Case]
+    }
     let photo: Photo
+    let orientation: Orientation
     let one_pixel_png: String
     let big_png: String
     let cases: [Case]
@@ -997,6 +1012,67 @@ final class ProgressLog: @unchecked Sendable {
     private var items: [EverythingProgress] = []
     func add(_ p: EverythingProgress) { lock.lock(); items.append(p); lock.unlock() }
     var all: [EverythingProgress] { lock.lock(); defer { lock.unlock() }; return items }
+}
+
+// MARK: - Pixel conveniences (EdgeSAM+Pixels.swift, behind the CGImage/UIImage encode)
+
+await test("UprightPixels: all eight orientations give Pillow's exif_transpose pixels, rows packed") { t in
+    let o = manifest.orientation
+    let stored = try Data(contentsOf: fixture(o.stored))
+    t.check(PixelOrientation.allCases.map(\.rawValue) == Array(1...8), "EXIF numbers \(PixelOrientation.allCases)")
+    for c in o.cases {
+        let orientation = try require(t, PixelOrientation(rawValue: c.exif), "no orientation \(c.exif)")
+        let upright = try UprightPixels(stored: stored, width: o.width, height: o.height, rowStride: o.row_stride,
+                                        bytesPerPixel: 4, orientation: orientation)
+        let want = try Data(contentsOf: fixture(c.upright))
+        t.check(upright.width == c.width && upright.height == c.height,
+                "\(orientation): \(upright.width)x\(upright.height), Pillow's \(c.width)x\(c.height)")
+        t.check(upright.rowStride == c.width * 4 && upright.bytes == want, "\(orientation): pixels differ from Pillow's")
+        let size = orientation.uprightSize(width: o.width, height: o.height)
+        t.check(size == (c.width, c.height), "\(orientation): uprightSize \(size)")
+    }
+}
+
+await test("UprightPixels: encoding them equals encoding the PNG with that EXIF orientation") { t in
+    let o = manifest.orientation
+    let model = try SegmentAnything.fromFiles(encoderPath: encoderPath, decoderPath: decoderPath)
+    let stored = try Data(contentsOf: fixture(o.stored))
+    for c in o.cases {
+        let orientation = try require(t, PixelOrientation(rawValue: c.exif), "no orientation \(c.exif)")
+        let upright = try UprightPixels(stored: stored, width: o.width, height: o.height, rowStride: o.row_stride,
+                                        bytesPerPixel: 4, orientation: orientation)
+        let fromPixels = try await model.encode(upright: upright)
+        let fromPNG = try model.encodeImage(data: try Data(contentsOf: fixture(c.png)))
+        t.check(fromPixels.size == fromPNG.size && fromPixels.size == (c.width, c.height),
+                "\(orientation): sizes \(fromPixels.size) and \(fromPNG.size)")
+        t.check(fromPixels.toBytes() == fromPNG.toBytes(), "\(orientation): embeddings differ")
+    }
+}
+
+await test("UprightPixels: too few bytes or a short row stride are BadImage, not a crash") { t in
+    expectError(t, "BadImage", "3 bytes for 2x1 RGBA") {
+        try UprightPixels(stored: Data(count: 3), width: 2, height: 1, rowStride: 8, bytesPerPixel: 4, orientation: .right)
+    }
+    expectError(t, "BadImage", "row stride below width * 4") {
+        try UprightPixels(stored: Data(count: 64), width: 4, height: 2, rowStride: 12, bytesPerPixel: 4, orientation: .up)
+    }
+    expectError(t, "BadImage", "zero width") {
+        try UprightPixels(stored: Data(), width: 0, height: 2, rowStride: 0, bytesPerPixel: 4, orientation: .up)
+    }
+    // The last row needs no padding after it (CGImage buffers often end there).
+    let last = try UprightPixels(stored: Data([1, 2, 3, 4, 0, 0, 5, 6, 7, 8]), width: 1, height: 2, rowStride: 6,
+                                 bytesPerPixel: 4, orientation: .up)
+    t.check(last.bytes == Data([1, 2, 3, 4, 5, 6, 7, 8]), "\([UInt8](last.bytes))")
+}
+
+await test("tintedMaskRGBA: premultiplied colour inside, transparent outside") { t in
+    let tinted = tintedMaskRGBA(mask: Data([0, 255, 1]), color: MaskColor(red: 255, green: 100, blue: 0, alpha: 128))
+    t.check([UInt8](tinted) == [0, 0, 0, 0, 128, 50, 0, 128, 128, 50, 0, 128], "\([UInt8](tinted))")
+    t.check(tintedMaskRGBA(mask: Data(), color: MaskColor(red: 1, green: 2, blue: 3, alpha: 4)).isEmpty, "empty mask")
+}
+
+if let model {
+    await demoSessionTests(model: model, photo: photoPNG)
 }
 
 if let latency = cancelLatencyMs {
