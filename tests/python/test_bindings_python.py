@@ -30,7 +30,13 @@ NATIVE = REPO / "target" / "release" / "libedgesam_ffi.so"
 def edgesam():
     if not NATIVE.exists():
         pytest.fail(f"{NATIVE} is missing: build it with `cargo build --release -p edgesam-ffi`")
-    shutil.copy2(NATIVE, PACKAGE_DIR / "edgesam" / NATIVE.name)
+    beside = PACKAGE_DIR / "edgesam" / NATIVE.name
+    if not beside.exists() or beside.read_bytes() != NATIVE.read_bytes():
+        # A new file renamed into place: overwriting a library already loaded by an earlier test
+        # module would change the pages it runs from (a segfault).
+        staged = beside.with_suffix(".staged")
+        shutil.copy2(NATIVE, staged)
+        staged.replace(beside)
     sys.path.insert(0, str(PACKAGE_DIR))
     import edgesam as module
     yield module
