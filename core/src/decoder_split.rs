@@ -35,11 +35,7 @@ enum Dependence {
 /// cannot be split this way (no image-only computation, or one the compaction cannot cut).
 fn boundary(model: &TypedModel) -> TractResult<Vec<OutletId>> {
     let inputs = model.input_outlets()?;
-    let image = inputs
-        .iter()
-        .find(|o| model.node(o.node).name == IMAGE_INPUT)
-        .with_context(|| format!("the decoder has no `{IMAGE_INPUT}` input"))?
-        .node;
+    let image = image_input(model)?.node;
     let order = model.eval_order()?;
     let mut dependence = vec![Dependence::Constant; model.nodes().len()];
     for &id in &order {
@@ -79,6 +75,15 @@ fn boundary(model: &TypedModel) -> TractResult<Vec<OutletId>> {
     Ok(cut)
 }
 
+fn image_input(model: &TypedModel) -> TractResult<OutletId> {
+    model
+        .input_outlets()?
+        .iter()
+        .copied()
+        .find(|o| model.node(o.node).name == IMAGE_INPUT)
+        .with_context(|| format!("the decoder has no `{IMAGE_INPUT}` input"))
+}
+
 #[derive(Debug, Default)]
 struct ImagePart;
 
@@ -93,12 +98,7 @@ impl ModelTransform for ImagePart {
             !cut.is_empty(),
             "the decoder has no image-only part to split off"
         );
-        let image = model
-            .input_outlets()?
-            .iter()
-            .copied()
-            .find(|o| model.node(o.node).name == IMAGE_INPUT)
-            .context("no image input")?;
+        let image = image_input(model)?;
         model.select_output_outlets(&cut)?;
         model.set_input_outlets(&[image])?;
         model.compact()
