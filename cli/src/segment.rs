@@ -71,7 +71,7 @@ pub fn run(args: &SegmentArgs) -> Result<ExitCode, String> {
     let decode_ms = ms(t);
 
     let t = Instant::now();
-    let input = edgesam::preprocess::preprocess(&photo);
+    let input = edgesam::preprocess::preprocess_with_threads(&photo, args.model.threads);
     let preprocess_ms = ms(t);
     let t = Instant::now();
     let embedding = model
