@@ -471,8 +471,9 @@ pub fn from_raw_pixels(
         )));
     }
     // The last row needs only its pixels, not a full stride (Android bitmaps end that way).
-    let needed = row_stride * (height as usize - 1) + row_bytes;
-    if pixels.len() < needed {
+    // In u64: on 32-bit phones a large stride times the height overflows usize.
+    let needed = row_stride as u64 * (u64::from(height) - 1) + row_bytes as u64;
+    if (pixels.len() as u64) < needed {
         return Err(Error::bad_image(format!(
             "the buffer holds {} bytes, {width}x{height} {format:?} pixels with stride {row_stride} need {needed}",
             pixels.len()
