@@ -52,6 +52,7 @@ impl From<edgesam::Error> for EdgeSamError {
             }
             E::BadEmbedding { .. } => EdgeSamError::BadEmbedding { reason },
             E::BadMask { .. } => EdgeSamError::BadMask { reason },
+            E::Cancelled => EdgeSamError::Cancelled,
             E::Inference { .. } => EdgeSamError::Internal { reason },
         }
     }

@@ -69,6 +69,10 @@ pub enum Error {
     #[error("bad mask: {detail}")]
     BadMask { detail: String },
 
+    /// The caller cancelled an encode before it finished.
+    #[error("the encode was cancelled")]
+    Cancelled,
+
     /// tract failed while running a graph that passed the load-time checks.
     #[error("inference failed in the {role}: {detail}")]
     Inference { role: ModelRole, detail: String },
