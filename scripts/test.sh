@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine: Python venv, stand-in models, the Rust
-# workspace tests, the Python tests (reference, parity, generator, bindings), the Kotlin suite on
+# workspace tests (with the replay of the fuzz corpus in fuzz/corpus), the Python tests (reference, parity, generator, bindings), the Kotlin suite on
 # the JVM and the Swift suite in a Debian trixie chroot. Installs what it needs by itself.
 #
 #   scripts/test.sh            everything

@@ -123,6 +123,10 @@ pub fn check_size(width: u32, height: u32) -> Result<()> {
 ///
 /// Alpha is dropped (not composited), grey is replicated, 16-bit samples are rounded to 8 bits.
 /// JPEGs go through libjpeg-turbo's code (see [`decode_jpeg`]), the other formats through `image`.
+///
+/// Memory: the size is checked from the header first ([`check_size`]: nothing is decoded above
+/// [`MAX_IMAGE_PIXELS`]); the decoder then allocates at most 1 GiB, and the upright RGB copy
+/// takes 3 bytes a pixel on top (a 100-megapixel decompression-bomb PNG peaks at about 380 MiB).
 pub fn decode_image(bytes: &[u8]) -> Result<RgbImage> {
     if bytes.is_empty() {
         return Err(Error::bad_image("the image data is empty"));
