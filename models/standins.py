@@ -10,7 +10,8 @@ generator's source has changed since (a stamp file records which source made the
 asking at once are serialised by a lock file, and every file is written by atomic rename, so no
 reader ever sees half a model.
 
-`python models/standins.py` generates tiny, full and tiny-iou (what the test command runs first).
+`python models/standins.py` generates tiny, full and tiny-iou, and the misfit files of the robustness
+tests (what the test command runs first).
 """
 from __future__ import annotations
 
@@ -88,11 +89,66 @@ def ensure_standins(size: str = "tiny", scores: str = "stability") -> Tuple[Path
     return encoder, decoder
 
 
+MISFITS_DIR = GENERATED_DIR / "misfits"
+#: Files that are valid ONNX but not what a loader must accept, for the robustness tests.
+MISFITS = {
+    "another_model.onnx": "an ONNX of another network (an image classifier's interface)",
+    "encoder_f64.onnx": "the tiny encoder with its `image` input declared float64",
+    "decoder_int64_labels.onnx": "the tiny decoder with its `point_labels` input declared int64",
+}
+
+
+def _another_model():
+    import onnx
+    from onnx import TensorProto, helper
+    graph = helper.make_graph(
+        [helper.make_node("GlobalAveragePool", ["input"], ["pooled"]),
+         helper.make_node("Flatten", ["pooled"], ["logits"])],
+        "another_model",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 224, 224])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3])],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
+
+
+def _with_input_type(path: Path, input_name: str, elem_type: int):
+    import onnx
+    model = onnx.load(str(path))
+    (tensor,) = [i for i in model.graph.input if i.name == input_name]
+    tensor.type.tensor_type.elem_type = elem_type
+    return model
+
+
+def ensure_misfits() -> Path:
+    """The MISFITS files in models/generated/misfits, derived from the tiny pair (remade when it is)."""
+    from onnx import TensorProto
+    encoder, decoder = ensure_standins("tiny")
+    stamp = (encoder.parent / STAMP_FILE).read_text() + "misfits 1\n"
+    with _locked(MISFITS_DIR):
+        if not _misfits_current(stamp):
+            gen.save_atomic(_another_model(), MISFITS_DIR / "another_model.onnx")
+            gen.save_atomic(_with_input_type(encoder, "image", TensorProto.DOUBLE),
+                            MISFITS_DIR / "encoder_f64.onnx")
+            gen.save_atomic(_with_input_type(decoder, "point_labels", TensorProto.INT64),
+                            MISFITS_DIR / "decoder_int64_labels.onnx")
+            (MISFITS_DIR / STAMP_FILE).write_text(stamp)
+    return MISFITS_DIR
+
+
+def _misfits_current(stamp: str) -> bool:
+    try:
+        ok = (MISFITS_DIR / STAMP_FILE).read_text() == stamp
+    except OSError:
+        return False
+    return ok and all((MISFITS_DIR / name).is_file() for name in MISFITS)
+
+
 def main() -> int:
     for size, scores in (("tiny", "stability"), ("full", "stability"), ("tiny", "iou")):
         encoder, decoder = ensure_standins(size, scores)
         print(f"{size:4s} {scores:9s} {encoder} ({encoder.stat().st_size:,} bytes), "
               f"{decoder.name} ({decoder.stat().st_size:,} bytes)")
+    print(f"misfits {ensure_misfits()}: {', '.join(MISFITS)}")
     return 0
 
 

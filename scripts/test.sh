@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine: Python venv, stand-in models, the Rust
-# workspace tests, the Python tests (reference, parity, generator, bindings), the Kotlin suite on
-# the JVM, the Swift suite in a Debian trixie chroot and the checks of the phone packaging and
-# demo apps that need no Xcode or Android SDK. Installs what it needs by itself.
+# workspace tests (with the replay of the fuzz corpus in fuzz/corpus), the Python tests
+# (reference, parity, generator, bindings), the Kotlin suite on the JVM, the Swift suite in a
+# Debian trixie chroot and the checks of the phone packaging and demo apps that need no Xcode or
+# Android SDK. Installs what it needs by itself.
 #
 #   scripts/test.sh            everything
 #   EDGESAM_SKIP_SWIFT=1 ...   everything but the Swift suite (it needs root and ~2.6 GB once)

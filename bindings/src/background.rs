@@ -32,7 +32,8 @@ impl CancellationToken {
     }
 
     /// Makes every call using this token return `Cancelled` now; work already running on a
-    /// worker stops at its next step and its result is discarded.
+    /// worker stops at its next step (for an encode, the next node of the encoder graph) and
+    /// its result is discarded.
     pub fn cancel(&self) {
         let waiters = {
             let mut state = self.lock();

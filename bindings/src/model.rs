@@ -70,7 +70,8 @@ impl ImageSource {
     }
 }
 
-/// Decodes and encodes; `cancelled` is asked between the two so a dropped call stops early.
+/// Decodes and encodes; `cancelled` is asked after decoding and between the encoder graph's
+/// nodes, so a dropped call stops within one node.
 fn encode(
     model: &edgesam::EdgeSam,
     source: &ImageSource,
@@ -80,7 +81,7 @@ fn encode(
     if cancelled() {
         return Err(EdgeSamError::Cancelled);
     }
-    let inner = model.encode(&image)?;
+    let inner = model.encode_cancellable(&image, &cancelled)?;
     Ok(Arc::new(ImageEmbedding { inner }))
 }
 

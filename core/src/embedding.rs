@@ -9,12 +9,14 @@ use crate::error::{Error, Result};
 use crate::image_input::check_size;
 use crate::preprocess::resized_size;
 
-const MAGIC: &[u8; 8] = b"ESAMEMB\0";
-const FORMAT_VERSION: u32 = 1;
+pub(crate) const MAGIC: &[u8; 8] = b"ESAMEMB\0";
+pub(crate) const FORMAT_VERSION: u32 = 1;
 /// magic, version, width, height, encoder SHA-256, then the f32 values.
-const HEADER_LEN: usize = 8 + 4 + 4 + 4 + 32;
+pub(crate) const HEADER_LEN: usize = 8 + 4 + 4 + 4 + 32;
 const VALUES: usize =
     EMBEDDING_SHAPE[0] * EMBEDDING_SHAPE[1] * EMBEDDING_SHAPE[2] * EMBEDDING_SHAPE[3];
+/// Length of [`Embedding::to_bytes`]'s output.
+pub(crate) const BYTE_LEN: usize = HEADER_LEN + VALUES * 4;
 
 /// The encoder's output for one photo, with what the decoder side needs to map prompts and masks.
 ///
@@ -104,7 +106,7 @@ impl Embedding {
 
     /// Reads bytes written by [`Embedding::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let expected_len = HEADER_LEN + VALUES * 4;
+        let expected_len = BYTE_LEN;
         if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
             return Err(Error::bad_embedding(
                 "not an EdgeSAM embedding (wrong header)",

@@ -9,6 +9,8 @@ use tract::prelude::*;
 use tract::prelude::{SetSymbols, Tensor};
 use tract_linalg::multithread::{multithread_tract_scope, Executor};
 use tract_onnx::tract_core::knobs::KnobScope;
+use tract_onnx::tract_core::prelude as tc;
+use tract_onnx::tract_core::prelude::{tvec, Framework, IntoTValue};
 
 use crate::decoder_split;
 use crate::error::{Error, ModelRole, Result};
@@ -192,27 +194,54 @@ fn declared_interface(model: &InferenceModel) -> anyhow::Result<ModelInterface> 
     Ok(ModelInterface { inputs, outputs })
 }
 
-fn fact_matches(fact: &Fact, contract: &TensorContract) -> anyhow::Result<bool> {
-    if fact.datum_type()? != DatumType::F32 || fact.rank()? != contract.shape.len() {
-        return Ok(false);
-    }
-    for (axis, want) in contract.shape.iter().enumerate() {
-        let got = fact.dim(axis)?.to_int64().ok();
-        let ok = match want {
-            Fixed(n) => got == Some(*n),
-            Dynamic => got.is_none(),
-        };
-        if !ok {
-            return Ok(false);
+/// What a contract check reads of a fact, from tract's facade (the decoder) or from
+/// tract-core (the encoder): its dimensions, each when known, if it is f32; `None` otherwise.
+trait ContractFact {
+    fn f32_dims(&self) -> anyhow::Result<Option<Vec<Option<i64>>>>;
+}
+
+impl ContractFact for Fact {
+    fn f32_dims(&self) -> anyhow::Result<Option<Vec<Option<i64>>>> {
+        if self.datum_type()? != DatumType::F32 {
+            return Ok(None);
         }
+        let dims = (0..self.rank()?)
+            .map(|axis| Ok(self.dim(axis)?.to_int64().ok()))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Some(dims))
     }
-    Ok(true)
+}
+
+impl ContractFact for tc::TypedFact {
+    fn f32_dims(&self) -> anyhow::Result<Option<Vec<Option<i64>>>> {
+        Ok((self.datum_type == tc::DatumType::F32)
+            .then(|| self.shape.iter().map(|d| d.to_i64().ok()).collect()))
+    }
+}
+
+fn fact_matches(fact: &impl ContractFact, contract: &TensorContract) -> anyhow::Result<bool> {
+    let Some(dims) = fact.f32_dims()? else {
+        return Ok(false);
+    };
+    Ok(dims.len() == contract.shape.len()
+        && dims
+            .iter()
+            .zip(contract.shape)
+            .all(|(got, want)| match want {
+                Fixed(n) => *got == Some(*n),
+                Dynamic => got.is_none(),
+            }))
+}
+
+/// The model's input names are exactly the contract's, in any order.
+fn has_contract_inputs(names: &[String], contract: &[TensorContract]) -> bool {
+    names.len() == contract.len() && contract.iter().all(|c| names.iter().any(|n| n == c.name))
 }
 
 /// For each contract tensor, the position of the one fact that meets it; `None` unless the
 /// counts agree and every contract tensor is met by a distinct fact.
 fn match_positions(
-    facts: &[Fact],
+    facts: &[impl ContractFact],
     names: Option<&[String]>,
     contract: &[TensorContract],
 ) -> anyhow::Result<Option<Vec<usize>>> {
@@ -263,11 +292,7 @@ fn load_checked(
     };
     let declared = declared_interface(&model).map_err(|e| wrong(format!("{e:#}")))?;
     let input_names: Vec<String> = declared.inputs.iter().map(|(n, _)| n.clone()).collect();
-    let names_match = input_names.len() == inputs.len()
-        && inputs
-            .iter()
-            .all(|c| input_names.iter().any(|n| n == c.name));
-    if !names_match || declared.outputs.len() != outputs.len() {
+    if !has_contract_inputs(&input_names, inputs) || declared.outputs.len() != outputs.len() {
         return Err(wrong(declared.to_string()));
     }
     // PyTorch's exporter declares the decoder's outputs with made-up symbolic dimensions that
@@ -345,9 +370,94 @@ fn encoder_knobs() -> KnobScope {
     })
 }
 
+/// The encoder graph read by tract-onnx itself, checked against the encoder contract, typed and
+/// decluttered. Not through the facade, as the decoder is: a facade runnable runs a whole graph
+/// in one call, and a cancellable encode needs tract-core's plan, run node by node.
+fn load_checked_encoder(bytes: &[u8]) -> Result<tc::TypedModel> {
+    let role = ModelRole::Encoder;
+    if bytes.is_empty() {
+        return Err(Error::NotAModel {
+            role,
+            detail: "the file is empty".into(),
+        });
+    }
+    let mut model = tract_onnx::onnx()
+        .model_for_read(&mut &*bytes)
+        .map_err(|e| Error::NotAModel {
+            role,
+            detail: format!("{e:#}"),
+        })?;
+    let wrong = |found: String| Error::WrongModel {
+        role,
+        expected: contract_text(ENCODER_INPUTS, ENCODER_OUTPUTS),
+        found,
+    };
+    let names = |outlets: &[tc::OutletId]| -> Vec<String> {
+        outlets
+            .iter()
+            .map(|o| model.node(o.node).name.clone())
+            .collect()
+    };
+    let declared = |inputs: &[tc::OutletId], outputs: &[tc::OutletId]| {
+        let describe = |outlets: &[tc::OutletId]| -> Vec<(String, String)> {
+            outlets
+                .iter()
+                .map(|o| {
+                    let fact = model.outlet_fact(*o).map(|f| format!("{f:?}"));
+                    (model.node(o.node).name.clone(), fact.unwrap_or_default())
+                })
+                .collect()
+        };
+        ModelInterface {
+            inputs: describe(inputs),
+            outputs: describe(outputs),
+        }
+    };
+    let (inputs, outputs) = (model.inputs.clone(), model.outputs.clone());
+    if !has_contract_inputs(&names(&inputs), ENCODER_INPUTS) || outputs.len() != 1 {
+        return Err(wrong(declared(&inputs, &outputs).to_string()));
+    }
+    let declared = declared(&inputs, &outputs);
+    // As for the decoder: tract infers the output shapes rather than trusting the file.
+    model
+        .set_output_fact(0, Default::default())
+        .map_err(|e| wrong(format!("{e:#}")))?;
+    let typed = tract_onnx::prelude::InferenceModelExt::into_typed(model)
+        .and_then(|typed| typed.into_decluttered())
+        .map_err(|e| wrong(format!("{declared}, which tract cannot analyse: {e:#}")))?;
+    let fact = |f: tc::TractResult<&tc::TypedFact>| f.cloned().map_err(|e| wrong(format!("{e:#}")));
+    let (input_fact, output_fact) = (fact(typed.input_fact(0))?, fact(typed.output_fact(0))?);
+    let fits = |fact: &tc::TypedFact, contract| {
+        matches!(
+            match_positions(std::slice::from_ref(fact), None, contract),
+            Ok(Some(_))
+        )
+    };
+    if !fits(&input_fact, ENCODER_INPUTS) || !fits(&output_fact, ENCODER_OUTPUTS) {
+        let found = ModelInterface {
+            inputs: vec![(ENCODER_INPUTS[0].name.into(), format!("{input_fact:?}"))],
+            outputs: vec![(declared.outputs[0].0.clone(), format!("{output_fact:?}"))],
+        };
+        return Err(wrong(found.to_string()));
+    }
+    Ok(typed)
+}
+
+/// The error an encoder run stops with when its caller cancels it.
+#[derive(Debug)]
+struct CancelledRun;
+
+impl std::fmt::Display for CancelledRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled")
+    }
+}
+
+impl std::error::Error for CancelledRun {}
+
 /// The image encoder, optimised and ready to run.
 pub struct Encoder {
-    runnable: Runnable,
+    plan: std::sync::Arc<tc::TypedSimplePlan>,
     sha256: [u8; 32],
 }
 
@@ -370,22 +480,17 @@ impl Encoder {
             }
         };
         log::debug!("encoder: graph rewrite in {:?}", started.elapsed());
-        let checked = load_checked(
-            folded.as_deref().unwrap_or(bytes),
-            role,
-            ENCODER_INPUTS,
-            ENCODER_OUTPUTS,
-        )?;
+        let model = load_checked_encoder(folded.as_deref().unwrap_or(bytes))?;
         let optimising = std::time::Instant::now();
-        let runnable = encoder_knobs()
-            .enter(|| checked.model.into_runnable())
+        let plan = encoder_knobs()
+            .enter(|| model.into_optimized().and_then(tc::TypedSimplePlan::new))
             .map_err(|e| Error::NotAModel {
                 role,
                 detail: format!("tract cannot optimise this graph: {e:#}"),
             })?;
         log::debug!("encoder: optimised in {:?}", optimising.elapsed());
         Ok(Encoder {
-            runnable,
+            plan,
             // Embeddings and logs name the file the caller gave, not the rewritten graph.
             sha256: sha256(bytes),
         })
@@ -395,17 +500,44 @@ impl Encoder {
         &self.sha256
     }
 
-    /// The `[1, 256, 64, 64]` image embedding of one pre-processed image.
-    pub fn run(&self, input: &EncoderInput, executor: &Executor) -> Result<Tensor> {
+    /// The `[1, 256, 64, 64]` image embedding of one pre-processed image. `cancelled` is asked
+    /// before each node of the graph (the slowest takes tens of milliseconds on a phone); once
+    /// it answers true the run stops with [`Error::Cancelled`].
+    pub fn run(
+        &self,
+        input: &EncoderInput,
+        executor: &Executor,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Tensor> {
         let role = ModelRole::Encoder;
+        let failed = |e: anyhow::Error| {
+            if e.is::<CancelledRun>() {
+                Error::Cancelled
+            } else {
+                Error::Inference {
+                    role,
+                    detail: format!("{e:#}"),
+                }
+            }
+        };
         let side = ENCODER_SIDE;
-        let image = f32_tensor(&[1, 3, side, side], &input.data, role)?;
-        let mut outputs =
-            on_executor(executor, || self.runnable.run([image])).map_err(|e| Error::Inference {
-                role,
-                detail: format!("{e:#}"),
-            })?;
-        Ok(outputs.remove(0))
+        let image = tc::Tensor::from_shape(&[1, 3, side, side], &input.data).map_err(failed)?;
+        let mut state = tc::TypedSimpleState::new(&self.plan).map_err(failed)?;
+        let outputs = on_executor(executor, || {
+            state.run_plan_with_eval(tvec![image.into_tvalue()], |ctx, op_state, node, inputs| {
+                if cancelled() {
+                    return Err(anyhow::Error::new(CancelledRun));
+                }
+                tract_onnx::tract_core::plan::eval(ctx, op_state, node, inputs)
+            })
+        })
+        .map_err(failed)?;
+        let embedding = outputs[0].try_as_plain_ram().map_err(failed)?;
+        f32_tensor(
+            &EMBEDDING_SHAPE,
+            embedding.as_slice::<f32>().map_err(failed)?,
+            role,
+        )
     }
 }
 

@@ -123,6 +123,10 @@ pub fn check_size(width: u32, height: u32) -> Result<()> {
 ///
 /// Alpha is dropped (not composited), grey is replicated, 16-bit samples are rounded to 8 bits.
 /// JPEGs go through libjpeg-turbo's code (see [`decode_jpeg`]), the other formats through `image`.
+///
+/// Memory: the size is checked from the header first ([`check_size`]: nothing is decoded above
+/// [`MAX_IMAGE_PIXELS`]); the decoder then allocates at most 1 GiB, and the upright RGB copy
+/// takes 3 bytes a pixel on top (a 100-megapixel decompression-bomb PNG peaks at about 380 MiB).
 pub fn decode_image(bytes: &[u8]) -> Result<RgbImage> {
     if bytes.is_empty() {
         return Err(Error::bad_image("the image data is empty"));
@@ -471,8 +475,9 @@ pub fn from_raw_pixels(
         )));
     }
     // The last row needs only its pixels, not a full stride (Android bitmaps end that way).
-    let needed = row_stride * (height as usize - 1) + row_bytes;
-    if pixels.len() < needed {
+    // In u64: on 32-bit phones a large stride times the height overflows usize.
+    let needed = row_stride as u64 * (u64::from(height) - 1) + row_bytes as u64;
+    if (pixels.len() as u64) < needed {
         return Err(Error::bad_image(format!(
             "the buffer holds {} bytes, {width}x{height} {format:?} pixels with stride {row_stride} need {needed}",
             pixels.len()

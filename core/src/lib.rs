@@ -25,6 +25,8 @@ pub mod embedding;
 pub mod engine;
 pub mod error;
 pub mod everything;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod image_input;
 pub mod outputs;
 mod parallel;
@@ -208,11 +210,18 @@ impl EdgeSam {
 
     /// Encodes a photo once; keep the embedding and predict from it per tap.
     pub fn encode(&self, image: &RgbImage) -> Result<Embedding> {
-        self.encode_preprocessed(
-            &preprocess::preprocess_with_threads(image, self.threads),
-            image.width(),
-            image.height(),
-        )
+        self.encode_cancellable(image, &|| false)
+    }
+
+    /// [`EdgeSam::encode`] that stops with [`Error::Cancelled`] soon after `cancelled` answers
+    /// true: it is asked after pre-processing and before each node of the encoder graph.
+    pub fn encode_cancellable(
+        &self,
+        image: &RgbImage,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Embedding> {
+        let input = preprocess::preprocess_with_threads(image, self.threads);
+        self.encode_preprocessed_cancellable(&input, image.width(), image.height(), cancelled)
     }
 
     /// Encodes an already pre-processed photo of `width` x `height` pixels.
@@ -221,6 +230,16 @@ impl EdgeSam {
         input: &EncoderInput,
         width: u32,
         height: u32,
+    ) -> Result<Embedding> {
+        self.encode_preprocessed_cancellable(input, width, height, &|| false)
+    }
+
+    fn encode_preprocessed_cancellable(
+        &self,
+        input: &EncoderInput,
+        width: u32,
+        height: u32,
+        cancelled: &dyn Fn() -> bool,
     ) -> Result<Embedding> {
         image_input::check_size(width, height)?;
         if (input.resized_width, input.resized_height) != preprocess::resized_size(width, height) {
@@ -232,7 +251,7 @@ impl EdgeSam {
             )));
         }
         let started = std::time::Instant::now();
-        let tensor = self.encoder.run(input, &self.executor)?;
+        let tensor = self.encoder.run(input, &self.executor, cancelled)?;
         let embedding = Embedding::new(tensor, width, height, *self.encoder.sha256());
         // The decoder's per-photo work is done now, so that the first tap is as fast as the rest.
         self.image_context(&embedding)?;

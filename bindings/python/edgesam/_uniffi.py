@@ -529,7 +529,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() != 37745:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel() != 28670:
+    if lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel() != 49674:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled() != 61267:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -2686,7 +2686,8 @@ class CancellationTokenProtocol(typing.Protocol):
     def cancel(self, ) -> None:
         """
         Makes every call using this token return `Cancelled` now; work already running on a
-        worker stops at its next step and its result is discarded.
+        worker stops at its next step (for an encode, the next node of the encoder graph) and
+        its result is discarded.
 """
         raise NotImplementedError
     def is_cancelled(self, ) -> bool:
@@ -2732,7 +2733,8 @@ class CancellationToken(CancellationTokenProtocol):
     def cancel(self, ) -> None:
         """
         Makes every call using this token return `Cancelled` now; work already running on a
-        worker stops at its next step and its result is discarded.
+        worker stops at its next step (for an encode, the next node of the encoder graph) and
+        its result is discarded.
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),

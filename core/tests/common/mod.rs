@@ -1,4 +1,6 @@
 //! Shared by the integration tests: the generated stand-in models, made on first use.
+// Each test binary uses its own part of this module.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -664,7 +664,8 @@ public protocol CancellationTokenProtocol: AnyObject, Sendable {
     
     /**
      * Makes every call using this token return `Cancelled` now; work already running on a
-     * worker stops at its next step and its result is discarded.
+     * worker stops at its next step (for an encode, the next node of the encoder graph) and
+     * its result is discarded.
      */
     func cancel() 
     
@@ -739,7 +740,8 @@ public convenience init() {
     
     /**
      * Makes every call using this token return `Cancelled` now; work already running on a
-     * worker stops at its next step and its result is discarded.
+     * worker stops at its next step (for an encode, the next node of the encoder graph) and
+     * its result is discarded.
      */
 open func cancel()  {try! rustCall() {
         uniffiCallStatus in
@@ -3589,7 +3591,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_edgesam_ffi_checksum_func_init_logging() != 30979) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel() != 28670) {
+    if (uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel() != 49674) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled() != 61267) {

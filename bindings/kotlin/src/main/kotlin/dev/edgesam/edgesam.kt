@@ -1012,7 +1012,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_edgesam_ffi_checksum_func_init_logging() and 0xFFFF) != 30979) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel() and 0xFFFF) != 28670) {
+    if ((lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel() and 0xFFFF) != 49674) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_is_cancelled() and 0xFFFF) != 61267) {
@@ -1685,7 +1685,8 @@ public interface CancellationTokenInterface {
     
     /**
      * Makes every call using this token return `Cancelled` now; work already running on a
-     * worker stops at its next step and its result is discarded.
+     * worker stops at its next step (for an encode, the next node of the encoder graph) and
+     * its result is discarded.
      */
     fun `cancel`()
     
@@ -1811,7 +1812,8 @@ open class CancellationToken: Disposable, AutoCloseable, CancellationTokenInterf
     
     /**
      * Makes every call using this token return `Cancelled` now; work already running on a
-     * worker stops at its next step and its result is discarded.
+     * worker stops at its next step (for an encode, the next node of the encoder graph) and
+     * its result is discarded.
      */override fun `cancel`()
         = 
     callWithHandle {
