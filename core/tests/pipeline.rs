@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::tiny;
+
 use std::sync::OnceLock;
 
 use edgesam::{
@@ -12,14 +14,6 @@ use edgesam::{
 
 const W: u32 = 320;
 const H: u32 = 200;
-
-fn tiny() -> &'static EdgeSam {
-    static MODEL: OnceLock<EdgeSam> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        let (e, d) = common::standins("tiny");
-        EdgeSam::from_files(e, d, Options::default()).expect("tiny stand-ins load")
-    })
-}
 
 fn photo() -> RgbImage {
     RgbImage::new(W, H, common::synthetic_rgb(W, H)).unwrap()

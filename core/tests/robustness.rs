@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::tiny;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::Cursor;
@@ -58,14 +60,6 @@ fn peak_allocation<R>(f: impl FnOnce() -> R) -> (R, usize) {
 const MIB: usize = 1 << 20;
 const W: u32 = 320;
 const H: u32 = 200;
-
-fn tiny() -> &'static EdgeSam {
-    static MODEL: OnceLock<EdgeSam> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        let (e, d) = common::standins("tiny");
-        EdgeSam::from_files(e, d, Options::default()).expect("tiny stand-ins load")
-    })
-}
 
 fn full() -> &'static EdgeSam {
     static MODEL: OnceLock<EdgeSam> = OnceLock::new();
