@@ -18,6 +18,21 @@ trap 'rm -rf "$out"' EXIT
 target/release/uniffi-bindgen generate --library "$lib" --no-format \
     --language swift --language kotlin --language python --out-dir "$out" >/dev/null
 
+# UniFFI 0.32's Kotlin lowers an object argument by cloning its handle without checking that the
+# object is still open: passing a closed embedding (`model.segment(embedding, ...)` after
+# `embedding.close()`) clones a freed handle and aborts the process. Lowering through the class's
+# own `callWithHandle` throws IllegalStateException instead, as a call on a closed receiver does,
+# and keeps the object alive while its handle is cloned. Every object's lower() is patched; the
+# count is checked so that a changed template fails here instead of silently going unpatched.
+kotlin="$out/dev/edgesam/edgesam.kt"
+lowers=$(grep -c 'return value\.uniffiCloneHandle()$' "$kotlin" || true)
+objects=$(grep -c 'fun uniffiCloneHandle(): Long {' "$kotlin" || true)
+if [[ $lowers -eq 0 || $lowers -ne $objects ]]; then
+    echo "generate.sh: expected one lower() per object in the generated Kotlin ($lowers lowers, $objects objects): update the closed-argument patch" >&2
+    exit 1
+fi
+sed -i 's/return value\.uniffiCloneHandle()$/return value.callWithHandle { it }/' "$kotlin"
+
 # Generated file -> committed location.
 declare -A places=(
     ["EdgeSAM.swift"]="bindings/swift/Sources/EdgeSAM/EdgeSAM.swift"

@@ -1859,7 +1859,7 @@ open class CancellationToken: Disposable, AutoCloseable, CancellationTokenInterf
  */
 public object FfiConverterTypeCancellationToken: FfiConverter<CancellationToken, Long> {
     override fun lower(value: CancellationToken): Long {
-        return value.uniffiCloneHandle()
+        return value.callWithHandle { it }
     }
 
     override fun lift(value: Long): CancellationToken {
@@ -2165,7 +2165,7 @@ public object FfiConverterTypeEverythingListener: FfiConverter<EverythingListene
     override fun lower(value: EverythingListener): Long {
         if (value is EverythingListenerImpl) {
              // Rust-implemented object.  Clone the handle and return it
-            return value.uniffiCloneHandle()
+            return value.callWithHandle { it }
          } else {
             // Kotlin object, generate a new vtable handle and return that.
             return handleMap.insert(value)
@@ -2499,7 +2499,7 @@ open class ImageEmbedding: Disposable, AutoCloseable, ImageEmbeddingInterface
  */
 public object FfiConverterTypeImageEmbedding: FfiConverter<ImageEmbedding, Long> {
     override fun lower(value: ImageEmbedding): Long {
-        return value.uniffiCloneHandle()
+        return value.callWithHandle { it }
     }
 
     override fun lift(value: Long): ImageEmbedding {
@@ -3024,7 +3024,7 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
  */
 public object FfiConverterTypeSegmentAnything: FfiConverter<SegmentAnything, Long> {
     override fun lower(value: SegmentAnything): Long {
-        return value.uniffiCloneHandle()
+        return value.callWithHandle { it }
     }
 
     override fun lift(value: Long): SegmentAnything {
@@ -3580,7 +3580,7 @@ open class SegmentMask: Disposable, AutoCloseable, SegmentMaskInterface
  */
 public object FfiConverterTypeSegmentMask: FfiConverter<SegmentMask, Long> {
     override fun lower(value: SegmentMask): Long {
-        return value.uniffiCloneHandle()
+        return value.callWithHandle { it }
     }
 
     override fun lift(value: Long): SegmentMask {

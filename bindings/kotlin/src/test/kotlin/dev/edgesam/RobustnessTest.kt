@@ -114,10 +114,15 @@ class RobustnessTest {
         assertSameSegmentation(model.segment(emb, Fixtures.prompts[0]), model.segment(kept, Fixtures.prompts[0]))
         kept.close()
         assertThrows<IllegalStateException> { kept.toBytes() }
-        // Not tested because it crashes the JVM: a closed object passed as an *argument*
-        // (`model.segment(kept, ...)` after `kept.close()`). UniFFI 0.32's generated `lower()`
-        // clones the freed handle without checking the object's state: a use-after-free that
-        // glibc reports as a double free. See the README's promises.
+        // A closed object passed as an argument: UniFFI 0.32's generated lower() cloned the freed
+        // handle (a double free that aborted the JVM) until bindings/generate.sh patched it.
+        assertThrows<IllegalStateException> { model.segment(kept, Fixtures.prompts[0]) }
+        val closedMask = SegmentMask.fromSegmentation(model.segment(emb, Fixtures.prompts[0]))
+        closedMask.close()
+        assertThrows<IllegalStateException> { SegmentMask.fromSegmentation(model.segment(emb, Fixtures.prompts[0])).union(closedMask) }
+        assertThrows<IllegalStateException> { model.everything(kept, EverythingOptions(pointsPerSide = 2u)) }
+        // The model is fine afterwards.
+        assertSameSegmentation(model.segment(emb, Fixtures.prompts[0]), model.segment(emb, Fixtures.prompts[0]))
     }
 
     @Test
