@@ -202,16 +202,7 @@ fn window_rows(logits: &[f32], window: (usize, usize)) -> impl Iterator<Item = &
 
 /// SAM's stability score over the window: `#(logit > offset) / #(logit > -offset)`.
 pub fn window_stability(logits: &[f32], window: (usize, usize), offset: f32) -> f32 {
-    let (mut inner, mut outer) = (0usize, 0usize);
-    for &l in window_rows(logits, window).flatten() {
-        inner += usize::from(l > offset);
-        outer += usize::from(l > -offset);
-    }
-    if outer == 0 {
-        0.0
-    } else {
-        inner as f32 / outer as f32
-    }
+    postprocess::stability_of(window_rows(logits, window).flatten().copied(), offset)
 }
 
 /// The box of the window's positive logits in photo pixels, edges at cell edges; `None` if empty.
@@ -221,18 +212,7 @@ fn window_box(
     resized: (u32, u32),
     original: (u32, u32),
 ) -> Option<Corners> {
-    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
-    for (y, row) in window_rows(logits, window).enumerate() {
-        let Some(first) = row.iter().position(|&l| l > 0.0) else {
-            continue;
-        };
-        let last = row.iter().rposition(|&l| l > 0.0).unwrap_or(first);
-        (x0, x1) = (x0.min(first), x1.max(last + 1));
-        (y0, y1) = (y0.min(y), y + 1);
-    }
-    if y0 == usize::MAX {
-        return None;
-    }
+    let (x0, y0, x1, y1) = postprocess::extent(window_rows(logits, window), |&l| l > 0.0)?;
     // Cell edges in the 1024 frame, then into the photo (the frame's photo area is `resized`).
     let to_photo = |cells: usize, resized: u32, original: u32| {
         (cells as f32 * CELL as f32 * original as f32 / resized as f32).min(original as f32)

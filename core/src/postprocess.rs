@@ -156,8 +156,16 @@ pub fn threshold(logits: &[f32]) -> Vec<u8> {
 /// SAM's stability score: `#(logit > offset) / #(logit > -offset)`; 0 when nothing is above
 /// `-offset` (an empty mask is not stable, and 0/0 must not leak out as NaN).
 pub fn stability_score(logits: &[f32], offset: f32) -> f32 {
-    let inner = logits.iter().filter(|&&l| l > offset).count();
-    let outer = logits.iter().filter(|&&l| l > -offset).count();
+    stability_of(logits.iter().copied(), offset)
+}
+
+/// [`stability_score`] of any run of logits (a window of a plane, say).
+pub(crate) fn stability_of(logits: impl Iterator<Item = f32>, offset: f32) -> f32 {
+    let (mut inner, mut outer) = (0usize, 0usize);
+    for l in logits {
+        inner += usize::from(l > offset);
+        outer += usize::from(l > -offset);
+    }
     if outer == 0 {
         0.0
     } else {
@@ -176,24 +184,31 @@ pub struct BoundingBox {
 
 /// Bounding box of the non-zero bytes of a `width`-wide mask; `None` for an empty mask.
 pub fn bounding_box(mask: &[u8], width: u32) -> Option<BoundingBox> {
-    let w = width as usize;
-    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
-    for (y, row) in mask.chunks_exact(w).enumerate() {
-        let Some(first) = row.iter().position(|&v| v != 0) else {
-            continue;
-        };
-        let last = row.iter().rposition(|&v| v != 0).unwrap_or(first);
-        y0 = y0.min(y);
-        y1 = y;
-        x0 = x0.min(first);
-        x1 = x1.max(last);
-    }
-    (y0 != usize::MAX).then(|| BoundingBox {
+    let (x0, y0, x1, y1) = extent(mask.chunks_exact(width as usize), |&v| v != 0)?;
+    Some(BoundingBox {
         x: x0 as u32,
         y: y0 as u32,
-        width: (x1 - x0 + 1) as u32,
-        height: (y1 - y0 + 1) as u32,
+        width: (x1 - x0) as u32,
+        height: (y1 - y0) as u32,
     })
+}
+
+/// The half-open `(x0, y0, x1, y1)` extent of the elements of `rows` for which `inside` holds;
+/// `None` when it holds for none.
+pub(crate) fn extent<'a, T: 'a>(
+    rows: impl Iterator<Item = &'a [T]>,
+    inside: impl Fn(&T) -> bool,
+) -> Option<(usize, usize, usize, usize)> {
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for (y, row) in rows.enumerate() {
+        let Some(first) = row.iter().position(&inside) else {
+            continue;
+        };
+        let last = row.iter().rposition(&inside).unwrap_or(first);
+        (x0, x1) = (x0.min(first), x1.max(last + 1));
+        (y0, y1) = (y0.min(y), y + 1);
+    }
+    (y0 != usize::MAX).then_some((x0, y0, x1, y1))
 }
 
 #[cfg(test)]
