@@ -480,7 +480,11 @@ impl Encoder {
             }
         };
         log::debug!("encoder: graph rewrite in {:?}", started.elapsed());
-        let model = load_checked_encoder(folded.as_deref().unwrap_or(bytes))?;
+        let mut model = load_checked_encoder(folded.as_deref().unwrap_or(bytes))?;
+        match crate::layer_norm::fuse_layer_norms(&mut model) {
+            Ok(fused) => log::debug!("encoder: fused {fused} LayerNorm chains"),
+            Err(e) => log::info!("encoder: LayerNorm chains left unfused ({e:#})"),
+        }
         let optimising = std::time::Instant::now();
         let plan = encoder_knobs()
             .enter(|| model.into_optimized().and_then(tc::TypedSimplePlan::new))
@@ -593,6 +597,15 @@ pub struct Decoder {
     sha256: [u8; 32],
 }
 
+/// Fuses the decoder's LayerNorm chains (`layer_norm.rs`); a graph the rewrite fails on is used
+/// as it was.
+fn with_fused_layer_norms(mut model: Model) -> Model {
+    if let Err(e) = model.transform(crate::layer_norm::FUSE_LAYER_NORMS) {
+        log::info!("decoder: LayerNorm chains left unfused ({e:#})");
+    }
+    model
+}
+
 /// Splits the decoder into its image-only part, optimised, and the prompt part still to plan;
 /// a graph that cannot be split stays whole.
 fn split_image_part(model: Model) -> (Option<Runnable>, Model) {
@@ -623,7 +636,7 @@ impl Decoder {
         let role = ModelRole::Decoder;
         let checked = load_checked(bytes, role, DECODER_INPUTS, DECODER_OUTPUTS)?;
         let started = std::time::Instant::now();
-        let (image_part, prompt_part) = split_image_part(checked.model);
+        let (image_part, prompt_part) = split_image_part(with_fused_layer_norms(checked.model));
         log::debug!(
             "decoder: image-only part split off in {:?}",
             started.elapsed()

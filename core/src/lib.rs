@@ -28,6 +28,7 @@ pub mod everything;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod image_input;
+mod layer_norm;
 pub mod outputs;
 mod parallel;
 pub mod postprocess;

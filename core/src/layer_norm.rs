@@ -1,0 +1,465 @@
+//! LayerNorm as one tract op.
+//!
+//! PyTorch exports LayerNorm (and SAM's LayerNorm2d) as ReduceMean, Sub, Pow, ReduceMean, Add,
+//! Sqrt, Div, Mul, Add. tract's declutter turns that into `x - mean(x)`, its `RmsNorm` op, then
+//! the affine Mul and Add, and lays the big ones out with the normalised axis first (the decoder's
+//! image tokens as `[1, 256, 4096]`, its upscaled maps as `[1, 64, 128*128]`). Along a
+//! non-contiguous axis tract's subtraction, `RmsNorm` and per-channel Mul + Add each take a slow
+//! generic path: measured a sixth of a tap. This rewrite replaces each such chain, after declutter,
+//! by one op that normalises in place in three passes over the data.
+
+use tract_onnx::tract_core::internal::*;
+use tract_onnx::tract_core::ops::binary::{BinMiniOp, TypedBinOp};
+use tract_onnx::tract_core::ops::math::{Add, Mul, Sub};
+use tract_onnx::tract_core::ops::nn::{Reduce, Reducer, RmsNorm};
+use tract_onnx::tract_core::register_simple_model_transform;
+use tract_onnx::tract_core::transform::ModelTransform;
+
+/// Name of the registered transform that applies [`fuse_layer_norms`] (for tract's facade
+/// `Model::transform`).
+pub const FUSE_LAYER_NORMS: &str = "edgesam_fuse_layer_norms";
+
+/// `(x - mean) / sqrt(var + eps) * gamma + beta` along `axis`; gamma and beta hold one value per
+/// position on that axis.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LayerNorm {
+    axis: usize,
+    eps: Arc<Tensor>,
+    gamma: Arc<Tensor>,
+    beta: Arc<Tensor>,
+}
+
+impl Op for LayerNorm {
+    fn name(&self) -> StaticName {
+        "EdgeSamLayerNorm".into()
+    }
+
+    fn info(&self) -> TractResult<Vec<String>> {
+        Ok(vec![format!("axis: {}, eps: {:?}", self.axis, self.eps)])
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for LayerNorm {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = args_1!(inputs);
+        let shape = input.shape().to_vec();
+        // Unshared inputs (the usual case: the chain's input has no other reader once it runs)
+        // are normalised where they are, without a copy.
+        let mut tensor = input.into_tensor();
+        let naturally_laid_out = tensor.strides() == &*Tensor::natural_strides(&shape)
+            && tensor.len() == shape.iter().product::<usize>();
+        if !naturally_laid_out {
+            tensor = tensor.deep_clone();
+        }
+        let channels = shape[self.axis];
+        let inner = shape[self.axis + 1..].iter().product::<usize>();
+        let eps = self.eps.cast_to_scalar::<f32>()?;
+        let (gamma, beta) = (
+            self.gamma.try_as_plain_ram()?,
+            self.beta.try_as_plain_ram()?,
+        );
+        normalise_in_place(
+            tensor.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?,
+            channels,
+            inner,
+            eps,
+            gamma.as_slice::<f32>()?,
+            beta.as_slice::<f32>()?,
+        );
+        Ok(tvec![tensor.into_tvalue()])
+    }
+}
+
+impl TypedOp for LayerNorm {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        ensure!(inputs[0].datum_type == f32::datum_type());
+        ensure!(self.axis < inputs[0].rank());
+        Ok(tvec!(f32::fact(inputs[0].shape.clone())))
+    }
+
+    as_op!();
+}
+
+/// LayerNorm of `data`, viewed as blocks of `[channels, inner]` normalised along `channels`,
+/// in place: a mean pass, a variance pass over the centred values (as the exported graph
+/// computes it, not from the sum of squares, which loses precision), then the affine write.
+pub fn normalise_in_place(
+    data: &mut [f32],
+    channels: usize,
+    inner: usize,
+    eps: f32,
+    gamma: &[f32],
+    beta: &[f32],
+) {
+    assert_eq!(gamma.len(), channels);
+    assert_eq!(beta.len(), channels);
+    if channels == 0 || inner == 0 {
+        return;
+    }
+    let inverse_count = 1.0 / channels as f32;
+    let mut mean = vec![0f32; inner];
+    let mut scale = vec![0f32; inner];
+    for block in data.chunks_exact_mut(channels * inner) {
+        mean.fill(0.0);
+        for row in block.chunks_exact(inner) {
+            mean.iter_mut().zip(row).for_each(|(m, x)| *m += x);
+        }
+        mean.iter_mut().for_each(|m| *m *= inverse_count);
+        scale.fill(0.0);
+        for row in block.chunks_exact(inner) {
+            for ((s, x), m) in scale.iter_mut().zip(row).zip(&mean) {
+                let centred = x - m;
+                *s += centred * centred;
+            }
+        }
+        scale
+            .iter_mut()
+            .for_each(|s| *s = 1.0 / (*s * inverse_count + eps).sqrt());
+        for ((row, g), b) in block.chunks_exact_mut(inner).zip(gamma).zip(beta) {
+            for ((x, m), s) in row.iter_mut().zip(&mean).zip(&scale) {
+                *x = (*x - m) * s * g + b;
+            }
+        }
+    }
+}
+
+/// Replaces every decluttered LayerNorm chain of `model` by one [`LayerNorm`]; returns how many.
+/// On an error `model` is left as it was.
+pub fn fuse_layer_norms(model: &mut TypedModel) -> TractResult<usize> {
+    let mut work = model.clone();
+    let mut fused = 0;
+    while let Some(chain) = find_chain(&work)? {
+        let mut patch = TypedModelPatch::new("fuse LayerNorm");
+        let input = patch.tap_model(&work, chain.input)?;
+        let name = work.node(chain.output.node).name.clone();
+        let output = patch.wire_node(format!("{name}.layer_norm"), chain.op, &[input])?;
+        patch.shunt_outside(&work, chain.output, output[0])?;
+        patch.apply(&mut work)?;
+        work.compact()?;
+        fused += 1;
+    }
+    *model = work;
+    Ok(fused)
+}
+
+#[derive(Debug, Default)]
+struct FuseLayerNorms;
+
+impl ModelTransform for FuseLayerNorms {
+    fn name(&self) -> StaticName {
+        FUSE_LAYER_NORMS.into()
+    }
+
+    fn transform(&self, model: &mut TypedModel) -> TractResult<()> {
+        let fused = fuse_layer_norms(model)?;
+        log::debug!("fused {fused} LayerNorm chains");
+        Ok(())
+    }
+}
+
+register_simple_model_transform!(FUSE_LAYER_NORMS, FuseLayerNorms);
+
+struct Chain {
+    input: OutletId,
+    output: OutletId,
+    op: LayerNorm,
+}
+
+/// The first chain `Reduce<Sum> -> Mul(1/n) -> Sub -> RmsNorm [-> Mul(gamma)] [-> Add(beta)]`
+/// whose intermediate values nothing else reads.
+fn find_chain(model: &TypedModel) -> TractResult<Option<Chain>> {
+    for node in model.eval_order()? {
+        let Some(rms) = model.node(node).op_as::<RmsNorm>() else {
+            continue;
+        };
+        if let Some(chain) = chain_at(model, node, rms)? {
+            return Ok(Some(chain));
+        }
+    }
+    Ok(None)
+}
+
+fn chain_at(model: &TypedModel, rms_node: usize, rms: &RmsNorm) -> TractResult<Option<Chain>> {
+    let axis = rms.axis;
+    let Some(sub) = single_use_producer(model, model.node(rms_node).inputs[0]) else {
+        return Ok(None);
+    };
+    if !is_bin::<Sub>(model, sub) {
+        return Ok(None);
+    }
+    let (input, mean) = (model.node(sub).inputs[0], model.node(sub).inputs[1]);
+    let fact = model.outlet_fact(input)?;
+    let Some(channels) = fact.shape.get(axis).and_then(|d| d.to_usize().ok()) else {
+        return Ok(None);
+    };
+    if fact.datum_type != f32::datum_type() {
+        return Ok(None);
+    }
+    // mean = Reduce<Sum>(input) * (1 / channels)
+    let Some(scaled) = single_use_producer(model, mean) else {
+        return Ok(None);
+    };
+    let Some((sum, factor)) = bin_with_constant::<Mul>(model, scaled)? else {
+        return Ok(None);
+    };
+    let inverse_count = factor
+        .cast_to_scalar::<f32>()
+        .ok()
+        .filter(|_| factor.len() == 1);
+    if inverse_count.is_none_or(|f| (f * channels as f32 - 1.0).abs() > 1e-6) {
+        return Ok(None);
+    }
+    let Some(reduce) = single_use_producer(model, sum) else {
+        return Ok(None);
+    };
+    let sums_the_axis = model
+        .node(reduce)
+        .op_as::<Reduce>()
+        .is_some_and(|r| r.reducer == Reducer::Sum && r.axes[..] == [axis]);
+    if !sums_the_axis || model.node(reduce).inputs[0] != input {
+        return Ok(None);
+    }
+    // Optional affine part, each step the single reader of the one before.
+    let mut output = OutletId::new(rms_node, 0);
+    let mut gamma = tensor1(&vec![1f32; channels]);
+    let mut beta = tensor1(&vec![0f32; channels]);
+    if let Some(mul) = single_reader(model, output) {
+        if let Some(values) = affine_constant::<Mul>(model, mul, output, axis, channels)? {
+            gamma = values;
+            output = OutletId::new(mul, 0);
+        }
+    }
+    if let Some(add) = single_reader(model, output) {
+        if let Some(values) = affine_constant::<Add>(model, add, output, axis, channels)? {
+            beta = values;
+            output = OutletId::new(add, 0);
+        }
+    }
+    Ok(Some(Chain {
+        input,
+        output,
+        op: LayerNorm {
+            axis,
+            eps: rms.eps.clone(),
+            gamma: gamma.into_arc_tensor(),
+            beta: beta.into_arc_tensor(),
+        },
+    }))
+}
+
+fn is_bin<Mini: BinMiniOp>(model: &TypedModel, node: usize) -> bool {
+    model
+        .node(node)
+        .op_as::<TypedBinOp>()
+        .is_some_and(|op| op.0.is::<Mini>())
+}
+
+/// The node computing `outlet` when `outlet` is its only output and has exactly one reader.
+fn single_use_producer(model: &TypedModel, outlet: OutletId) -> Option<usize> {
+    let node = model.node(outlet.node);
+    let single = node.outputs.len() == 1 && node.outputs[0].successors.len() == 1;
+    single.then_some(outlet.node)
+}
+
+fn single_reader(model: &TypedModel, outlet: OutletId) -> Option<usize> {
+    let successors = &model.outlet_successors(outlet);
+    let only_output_read = successors.len() == 1 && !model.output_outlets().ok()?.contains(&outlet);
+    only_output_read.then(|| successors[0].node)
+}
+
+/// For a binary node with one constant operand: the other operand and the constant.
+fn bin_with_constant<Mini: BinMiniOp>(
+    model: &TypedModel,
+    node: usize,
+) -> TractResult<Option<(OutletId, Arc<Tensor>)>> {
+    if !is_bin::<Mini>(model, node) {
+        return Ok(None);
+    }
+    let inputs = &model.node(node).inputs;
+    for (value, constant) in [(0, 1), (1, 0)] {
+        if let Some(k) = model.outlet_fact(inputs[constant])?.konst.clone() {
+            return Ok(Some((inputs[value], k)));
+        }
+    }
+    Ok(None)
+}
+
+/// The per-channel constant of `node = from (Mini) constant`, when it only varies along `axis`
+/// (or not at all), as `channels` f32 values.
+fn affine_constant<Mini: BinMiniOp>(
+    model: &TypedModel,
+    node: usize,
+    from: OutletId,
+    axis: usize,
+    channels: usize,
+) -> TractResult<Option<Tensor>> {
+    let Some((operand, constant)) = bin_with_constant::<Mini>(model, node)? else {
+        return Ok(None);
+    };
+    let output_shape = &model.outlet_fact(OutletId::new(node, 0))?.shape;
+    if operand != from || *output_shape != model.outlet_fact(from)?.shape {
+        return Ok(None);
+    }
+    let Ok(values) = constant.cast_to::<f32>() else {
+        return Ok(None);
+    };
+    let values = values.try_as_plain_ram()?.as_slice::<f32>()?.to_vec();
+    let rank = output_shape.rank();
+    // Right-aligned broadcasting: the constant's dimension for `axis`, all others 1.
+    let shape = constant.shape();
+    let varies_only_along_axis = shape.len() <= rank
+        && shape.iter().enumerate().all(|(i, &d)| {
+            let aligned = i + rank - shape.len();
+            d == 1 || (aligned == axis && d == channels)
+        });
+    if !varies_only_along_axis {
+        return Ok(None);
+    }
+    let per_channel = if values.len() == channels {
+        values
+    } else {
+        vec![values[0]; channels]
+    };
+    Ok(Some(tensor1(&per_channel)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Straightforward LayerNorm in f64, one position at a time: the reference.
+    fn reference(
+        data: &[f32],
+        channels: usize,
+        inner: usize,
+        eps: f64,
+        g: &[f32],
+        b: &[f32],
+    ) -> Vec<f32> {
+        let mut out = data.to_vec();
+        for (block_index, block) in data.chunks(channels * inner).enumerate() {
+            for i in 0..inner {
+                let values: Vec<f64> = (0..channels).map(|c| block[c * inner + i] as f64).collect();
+                let mean = values.iter().sum::<f64>() / channels as f64;
+                let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / channels as f64;
+                for c in 0..channels {
+                    let y = (values[c] - mean) / (var + eps).sqrt() * g[c] as f64 + b[c] as f64;
+                    out[block_index * channels * inner + c * inner + i] = y as f32;
+                }
+            }
+        }
+        out
+    }
+
+    fn pseudo_random(count: usize, seed: u32) -> Vec<f32> {
+        let mut state = seed;
+        (0..count)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 8) as f32 / (1u32 << 24) as f32 * 8.0 - 3.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn normalises_like_the_reference_along_a_middle_and_a_last_axis() {
+        for (outer, channels, inner) in [(2, 7, 13), (1, 256, 64), (3, 5, 1), (1, 1, 4)] {
+            let data = pseudo_random(outer * channels * inner, 7);
+            let gamma = pseudo_random(channels, 11);
+            let beta = pseudo_random(channels, 13);
+            let mut ours = data.clone();
+            normalise_in_place(&mut ours, channels, inner, 1e-5, &gamma, &beta);
+            let expected = reference(&data, channels, inner, 1e-5, &gamma, &beta);
+            for (a, e) in ours.iter().zip(&expected) {
+                assert!((a - e).abs() <= 2e-5 * (1.0 + e.abs()), "{a} vs {e}");
+            }
+        }
+    }
+
+    fn tiny_standin(file: &str) -> std::path::PathBuf {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../models/generated/tiny")
+            .join(file);
+        assert!(
+            path.exists(),
+            "{path:?} missing: run models/standins.py first"
+        );
+        path
+    }
+
+    fn decluttered(path: &std::path::Path) -> TypedModel {
+        use tract_onnx::prelude::{Framework, InferenceModelExt};
+        let mut model = tract_onnx::onnx().model_for_path(path).unwrap();
+        for output in 0..model.outputs.len() {
+            model.set_output_fact(output, Default::default()).unwrap();
+        }
+        model.into_typed().unwrap().into_decluttered().unwrap()
+    }
+
+    fn count<O: Op>(model: &TypedModel) -> usize {
+        model.nodes().iter().filter(|n| n.op_is::<O>()).count()
+    }
+
+    /// Inputs for a stand-in: two points (a positive and a negative one), random values otherwise.
+    fn inputs(model: &TypedModel) -> TVec<TValue> {
+        let mut inputs = tvec![];
+        for (index, outlet) in model.input_outlets().unwrap().iter().enumerate() {
+            let fact = model.outlet_fact(*outlet).unwrap();
+            let shape: Vec<usize> = fact
+                .shape
+                .iter()
+                .map(|d| d.to_usize().unwrap_or(2))
+                .collect();
+            let len = shape.iter().product();
+            let values = match model.node(outlet.node).name.as_str() {
+                "point_labels" => (0..len).map(|i| (i % 2) as f32).collect(),
+                "point_coords" => pseudo_random(len, 3)
+                    .iter()
+                    .map(|v| (v + 3.0) * 100.0)
+                    .collect(),
+                _ => pseudo_random(len, 17 + index as u32),
+            };
+            inputs.push(Tensor::from_shape(&shape, &values).unwrap().into_tvalue());
+        }
+        inputs
+    }
+
+    #[test]
+    fn every_layer_norm_of_the_standins_is_fused_and_computes_what_the_chain_did() {
+        for (file, expected) in [("edge_sam_encoder.onnx", 2), ("edge_sam_decoder.onnx", 10)] {
+            let unfused = decluttered(&tiny_standin(file));
+            let rms_norms = count::<RmsNorm>(&unfused);
+            let mut fused = unfused.clone();
+            assert_eq!(fuse_layer_norms(&mut fused).unwrap(), expected, "{file}");
+            assert_eq!(
+                rms_norms, expected,
+                "{file}: every RmsNorm was part of a LayerNorm"
+            );
+            assert_eq!(count::<RmsNorm>(&fused), 0, "{file}");
+            assert_eq!(count::<LayerNorm>(&fused), expected, "{file}");
+            let run = |model: TypedModel| {
+                let plan = model.into_optimized().unwrap().into_runnable().unwrap();
+                plan.run(inputs(plan.model())).unwrap()
+            };
+            let (before, after) = (run(unfused), run(fused));
+            for (b, a) in before.iter().zip(&after) {
+                let (b, a) = (b.try_as_plain_ram().unwrap(), a.try_as_plain_ram().unwrap());
+                let (b, a) = (b.as_slice::<f32>().unwrap(), a.as_slice::<f32>().unwrap());
+                let scale = b.iter().fold(1f32, |m, v| m.max(v.abs()));
+                let worst = b
+                    .iter()
+                    .zip(a)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0f32, f32::max);
+                assert!(
+                    worst <= 1e-4 * scale,
+                    "{file}: differs by {worst} (values up to {scale})"
+                );
+            }
+        }
+    }
+}
