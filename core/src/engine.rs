@@ -810,8 +810,8 @@ pub fn inspect(bytes: &[u8]) -> ModelReport {
     ModelReport {
         sha256: sha256(bytes),
         interface,
-        encoder_check: load_checked(bytes, ModelRole::Encoder, ENCODER_INPUTS, ENCODER_OUTPUTS)
-            .map(|_| ()),
+        // The same check as loading the encoder makes, so `info` and a load never disagree.
+        encoder_check: load_checked_encoder(bytes).map(|_| ()),
         decoder_check: load_checked(bytes, ModelRole::Decoder, DECODER_INPUTS, DECODER_OUTPUTS)
             .map(|_| ()),
     }
