@@ -53,7 +53,14 @@ impl EvalOp for LayerNorm {
         let naturally_laid_out = tensor.strides() == &*Tensor::natural_strides(&shape)
             && tensor.len() == shape.iter().product::<usize>();
         if !naturally_laid_out {
-            tensor = tensor.deep_clone();
+            // Copied in logical order: the kernel reads the buffer as row-major `shape`.
+            let values: Vec<f32> = tensor
+                .try_as_plain_ram()?
+                .to_array_view::<f32>()?
+                .iter()
+                .copied()
+                .collect();
+            tensor = Tensor::from_shape(&shape, &values)?;
         }
         let channels = shape[self.axis];
         let inner = shape[self.axis + 1..].iter().product::<usize>();
