@@ -8,6 +8,7 @@
 //! generic path: measured a sixth of a tap. This rewrite replaces each such chain, after declutter,
 //! by one op that normalises in place in three passes over the data.
 
+use tract_linalg::multithread::par_chunks_mut;
 use tract_onnx::tract_core::internal::*;
 use tract_onnx::tract_core::ops::binary::{BinMiniOp, TypedBinOp};
 use tract_onnx::tract_core::ops::math::{Add, Mul, Sub};
@@ -76,7 +77,7 @@ impl EvalOp for LayerNorm {
             eps,
             gamma.as_slice::<f32>()?,
             beta.as_slice::<f32>()?,
-        );
+        )?;
         Ok(tvec![tensor.into_tvalue()])
     }
 }
@@ -94,6 +95,9 @@ impl TypedOp for LayerNorm {
 /// LayerNorm of `data`, viewed as blocks of `[channels, inner]` normalised along `channels`,
 /// in place: a mean pass, a variance pass over the centred values (as the exported graph
 /// computes it, not from the sum of squares, which loses precision), then the affine write.
+/// Spread over tract's current executor (the model's threads): the statistics by ranges of
+/// positions, the write by ranges of channels; each value is summed in the same order whatever
+/// the split, so the result does not depend on the thread count.
 pub fn normalise_in_place(
     data: &mut [f32],
     channels: usize,
@@ -101,37 +105,53 @@ pub fn normalise_in_place(
     eps: f32,
     gamma: &[f32],
     beta: &[f32],
-) {
-    assert_eq!(gamma.len(), channels);
-    assert_eq!(beta.len(), channels);
+) -> TractResult<()> {
+    ensure!(gamma.len() == channels && beta.len() == channels);
     if channels == 0 || inner == 0 {
-        return;
+        return Ok(());
     }
     let inverse_count = 1.0 / channels as f32;
     let mut mean = vec![0f32; inner];
     let mut scale = vec![0f32; inner];
     for block in data.chunks_exact_mut(channels * inner) {
-        mean.fill(0.0);
-        for row in block.chunks_exact(inner) {
-            mean.iter_mut().zip(row).for_each(|(m, x)| *m += x);
-        }
-        mean.iter_mut().for_each(|m| *m *= inverse_count);
-        scale.fill(0.0);
-        for row in block.chunks_exact(inner) {
-            for ((s, x), m) in scale.iter_mut().zip(row).zip(&mean) {
-                let centred = x - m;
-                *s += centred * centred;
+        let rows = |first: usize, len: usize| {
+            let block: &[f32] = block;
+            (0..channels).map(move |c| &block[c * inner + first..][..len])
+        };
+        par_chunks_mut(&mut mean, 1, block.len(), |first, mean| {
+            mean.fill(0.0);
+            for row in rows(first, mean.len()) {
+                mean.iter_mut().zip(row).for_each(|(m, x)| *m += x);
             }
-        }
-        scale
-            .iter_mut()
-            .for_each(|s| *s = 1.0 / (*s * inverse_count + eps).sqrt());
-        for ((row, g), b) in block.chunks_exact_mut(inner).zip(gamma).zip(beta) {
-            for ((x, m), s) in row.iter_mut().zip(&mean).zip(&scale) {
-                *x = (*x - m) * s * g + b;
+            mean.iter_mut().for_each(|m| *m *= inverse_count);
+            Ok(())
+        })?;
+        par_chunks_mut(&mut scale, 1, block.len(), |first, scale| {
+            let mean = &mean[first..][..scale.len()];
+            scale.fill(0.0);
+            for row in rows(first, scale.len()) {
+                for ((s, x), m) in scale.iter_mut().zip(row).zip(mean) {
+                    let centred = x - m;
+                    *s += centred * centred;
+                }
             }
-        }
+            scale
+                .iter_mut()
+                .for_each(|s| *s = 1.0 / (*s * inverse_count + eps).sqrt());
+            Ok(())
+        })?;
+        let total = block.len();
+        par_chunks_mut(block, inner, total, |first_channel, chunk| {
+            let affine = gamma[first_channel..].iter().zip(&beta[first_channel..]);
+            for (row, (g, b)) in chunk.chunks_exact_mut(inner).zip(affine) {
+                for ((x, m), s) in row.iter_mut().zip(&mean).zip(&scale) {
+                    *x = (*x - m) * s * g + b;
+                }
+            }
+            Ok(())
+        })?;
     }
+    Ok(())
 }
 
 /// Replaces every decluttered LayerNorm chain of `model` by one [`LayerNorm`]; returns how many.
@@ -379,12 +399,35 @@ mod tests {
             let gamma = pseudo_random(channels, 11);
             let beta = pseudo_random(channels, 13);
             let mut ours = data.clone();
-            normalise_in_place(&mut ours, channels, inner, 1e-5, &gamma, &beta);
+            normalise_in_place(&mut ours, channels, inner, 1e-5, &gamma, &beta).unwrap();
             let expected = reference(&data, channels, inner, 1e-5, &gamma, &beta);
             for (a, e) in ours.iter().zip(&expected) {
                 assert!((a - e).abs() <= 2e-5 * (1.0 + e.abs()), "{a} vs {e}");
             }
         }
+    }
+
+    #[test]
+    fn two_threads_give_the_bits_of_one() {
+        use tract_linalg::multithread::{multithread_tract_scope, Executor};
+        let (channels, inner) = (64, 128 * 128);
+        let data = pseudo_random(channels * inner, 5);
+        let (gamma, beta) = (pseudo_random(channels, 6), pseudo_random(channels, 8));
+        let run = |executor: Executor| {
+            let mut out = data.clone();
+            multithread_tract_scope(executor, || {
+                normalise_in_place(&mut out, channels, inner, 1e-6, &gamma, &beta)
+            })
+            .unwrap();
+            out
+        };
+        let one = run(Executor::SingleThread);
+        let two = run(Executor::multithread(2));
+        assert!(one
+            .iter()
+            .zip(&two)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert_ne!(one, data, "it normalised");
     }
 
     fn tiny_standin(file: &str) -> std::path::PathBuf {
