@@ -287,11 +287,11 @@ fn is_bin<Mini: BinMiniOp>(model: &TypedModel, node: usize) -> bool {
 
 /// The node computing `outlet` when `outlet` is its only output and has exactly one reader.
 fn single_use_producer(model: &TypedModel, outlet: OutletId) -> Option<usize> {
-    let node = model.node(outlet.node);
-    let single = node.outputs.len() == 1 && node.outputs[0].successors.len() == 1;
-    single.then_some(outlet.node)
+    let one_output = model.node(outlet.node).outputs.len() == 1;
+    (one_output && single_reader(model, outlet).is_some()).then_some(outlet.node)
 }
 
+/// The one node reading `outlet`, unless others read it or it is a model output.
 fn single_reader(model: &TypedModel, outlet: OutletId) -> Option<usize> {
     let successors = &model.outlet_successors(outlet);
     let only_output_read = successors.len() == 1 && !model.output_outlets().ok()?.contains(&outlet);
