@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use edgesam::engine::{official_file_name, to_hex};
+use edgesam::engine::contract::{official_file_name, to_hex};
 
 /// Prints each file's interface and verdicts; fails when a file meets neither contract.
 pub fn run(files: &[PathBuf]) -> Result<ExitCode, String> {

@@ -5,9 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
-use edgesam::engine::EMBEDDING_SHAPE;
-use edgesam::postprocess::{CANDIDATES, LOW_RES_SIDE};
-use edgesam::preprocess::ENCODER_SIDE;
+use edgesam::engine::contract::{CANDIDATES, EMBEDDING_SHAPE, ENCODER_SIDE, LOW_RES_SIDE};
 use edgesam::{EdgeSam, Point, Prompt};
 use serde_json::json;
 

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use crate::engine::to_hex;
+use crate::engine::contract::to_hex;
 use crate::{EdgeSam, Options, Point, Prompt, Result, RgbImage};
 
 /// What to run.

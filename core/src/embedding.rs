@@ -2,19 +2,18 @@
 
 use std::sync::{Arc, OnceLock};
 
-use tract::prelude::*;
+use tract_onnx::tract_core::prelude::{IntoTValue, TValue, Tensor};
 
-use crate::engine::{ImageContext, EMBEDDING_SHAPE};
+use crate::engine::contract::{resized_size, EMBEDDING_SHAPE, EMBEDDING_VALUES};
+use crate::engine::decoder::ImageContext;
 use crate::error::{Error, Result};
-use crate::image_input::check_size;
-use crate::preprocess::resized_size;
+use crate::image::check_size;
 
 pub(crate) const MAGIC: &[u8; 8] = b"ESAMEMB\0";
 pub(crate) const FORMAT_VERSION: u32 = 1;
 /// magic, version, width, height, encoder SHA-256, then the f32 values.
 pub(crate) const HEADER_LEN: usize = 8 + 4 + 4 + 4 + 32;
-const VALUES: usize =
-    EMBEDDING_SHAPE[0] * EMBEDDING_SHAPE[1] * EMBEDDING_SHAPE[2] * EMBEDDING_SHAPE[3];
+const VALUES: usize = EMBEDDING_VALUES;
 /// Length of [`Embedding::to_bytes`]'s output.
 pub(crate) const BYTE_LEN: usize = HEADER_LEN + VALUES * 4;
 
@@ -24,7 +23,7 @@ pub(crate) const BYTE_LEN: usize = HEADER_LEN + VALUES * 4;
 /// kept here once computed (about 10 MiB with the official decoder; not serialised).
 #[derive(Clone)]
 pub struct Embedding {
-    tensor: Tensor,
+    tensor: TValue,
     width: u32,
     height: u32,
     encoder_sha256: [u8; 32],
@@ -41,7 +40,7 @@ impl Embedding {
     /// Wraps an encoder output for a `width` x `height` photo.
     pub(crate) fn new(tensor: Tensor, width: u32, height: u32, encoder_sha256: [u8; 32]) -> Self {
         Embedding {
-            tensor,
+            tensor: tensor.into_tvalue(),
             width,
             height,
             encoder_sha256,
@@ -78,15 +77,16 @@ impl Embedding {
         &self.encoder_sha256
     }
 
-    pub(crate) fn tensor(&self) -> &Tensor {
+    pub(crate) fn tensor(&self) -> &TValue {
         &self.tensor
     }
 
     /// The `[1, 256, 64, 64]` values, channel-major.
     pub fn values(&self) -> &[f32] {
         self.tensor
-            .as_slice::<f32>()
-            .expect("an embedding is always an f32 tensor")
+            .try_as_plain_ram()
+            .and_then(|view| view.as_slice::<f32>())
+            .expect("an embedding is always an f32 tensor in memory")
     }
 
     /// Serialises to a little-endian byte format (about 4 MiB).
@@ -136,7 +136,7 @@ impl Embedding {
         if values.iter().any(|v| !v.is_finite()) {
             return Err(Error::bad_embedding("it holds non-finite values"));
         }
-        let tensor = Tensor::from_slice(&EMBEDDING_SHAPE, &values)
+        let tensor = Tensor::from_shape(&EMBEDDING_SHAPE, &values)
             .map_err(|e| Error::bad_embedding(format!("{e:#}")))?;
         Ok(Embedding::new(tensor, width, height, encoder_sha256))
     }
@@ -148,7 +148,7 @@ mod tests {
 
     fn sample() -> Embedding {
         let values: Vec<f32> = (0..VALUES).map(|i| (i % 97) as f32 * 0.25 - 3.0).collect();
-        let tensor = Tensor::from_slice(&EMBEDDING_SHAPE, &values).unwrap();
+        let tensor = Tensor::from_shape(&EMBEDDING_SHAPE, &values).unwrap();
         Embedding::new(tensor, 4000, 3000, [7; 32])
     }
 

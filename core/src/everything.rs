@@ -17,17 +17,18 @@ use image::{GrayImage, Luma};
 use imageproc::region_labelling::{connected_components, Connectivity};
 use tract_linalg::multithread::Executor;
 
-use crate::engine::ImageContext;
+use crate::engine::contract::{ENCODER_SIDE, LOW_RES_SIDE};
+use crate::engine::decoder::{DecoderOutput, ImageContext};
 use crate::error::{Error, Result};
 use crate::outputs::CocoRle;
-use crate::postprocess::{self, BoundingBox, LOW_RES_SIDE};
+use crate::postprocess::{self, BoundingBox};
 use crate::prompt::{self, Prompt};
 use crate::{EdgeSam, Embedding, Mask};
 
 /// The decoder's multimask candidates, the ones SAM's generator uses (0 is the single-mask token).
 const MULTIMASK: std::ops::RangeInclusive<usize> = 1..=3;
 /// Side of a low-resolution logit cell in the encoder's 1024 frame.
-const CELL: u32 = (crate::preprocess::ENCODER_SIDE / LOW_RES_SIDE) as u32;
+const CELL: u32 = (ENCODER_SIDE / LOW_RES_SIDE) as u32;
 
 /// How the automatic masks are generated; the defaults are SAM's.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -480,7 +481,7 @@ impl EdgeSam {
         context: &ImageContext,
         (x, y): (f32, f32),
         executor: &Executor,
-    ) -> Result<crate::DecoderOutput> {
+    ) -> Result<DecoderOutput> {
         let (original, resized) = (embedding.image_size(), embedding.resized_size());
         let decoder_prompt = prompt::decoder_prompt(&Prompt::point(x, y), original, resized);
         self.decoder

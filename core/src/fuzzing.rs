@@ -5,7 +5,7 @@
 
 use crate::embedding::{Embedding, BYTE_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC};
 use crate::error::Error;
-use crate::image_input::{self, PixelFormat, RgbImage, MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE};
+use crate::image::{self, PixelFormat, RgbImage, MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE};
 use crate::prompt::{BoxPrompt, Point, PointLabel, Prompt};
 use crate::EdgeSam;
 
@@ -22,7 +22,7 @@ fn assert_sound_image(image: &RgbImage) {
 
 /// `decode_image` on arbitrary bytes: a sound image, `BadImage` or `UnsupportedImageSize`.
 pub fn decode_image(data: &[u8]) {
-    match image_input::decode_image(data) {
+    match image::decode_image(data) {
         Ok(image) => assert_sound_image(&image),
         Err(Error::BadImage { .. } | Error::UnsupportedImageSize { .. }) => {}
         Err(other) => panic!("decode_image gave an unexpected error: {other}"),
@@ -51,7 +51,7 @@ pub fn raw_pixels(data: &[u8]) {
         _ => PixelFormat::Rgb8,
     };
     let pixels = data.get(HEADER..).unwrap_or(&[]);
-    match image_input::from_raw_pixels(pixels, width, height, stride, format) {
+    match image::from_raw_pixels(pixels, width, height, stride, format) {
         Ok(image) => {
             assert_sound_image(&image);
             assert_eq!((image.width(), image.height()), (width, height));
@@ -99,7 +99,7 @@ pub fn embedding_bytes(data: &[u8]) {
     match Embedding::from_bytes(&bytes) {
         Ok(embedding) => {
             let (w, h) = embedding.image_size();
-            assert!(image_input::check_size(w, h).is_ok(), "{w}x{h} accepted");
+            assert!(image::check_size(w, h).is_ok(), "{w}x{h} accepted");
             assert!(embedding.values().iter().all(|v| v.is_finite()));
             assert!(embedding.to_bytes() == bytes, "the bytes do not round-trip");
         }
@@ -172,7 +172,7 @@ pub fn prompt(fixture: &PromptFixture, data: &[u8]) {
     let embedding = match fixture.embedding_for(width, height) {
         Ok(embedding) => embedding,
         Err(Error::BadEmbedding { .. }) => {
-            assert!(image_input::check_size(width, height).is_err());
+            assert!(image::check_size(width, height).is_err());
             return;
         }
         Err(other) => panic!("Embedding::from_bytes gave an unexpected error: {other}"),

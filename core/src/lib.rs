@@ -20,36 +20,36 @@
 //! `postprocess` (OpenCV-style bilinear upsample, crop, resize, threshold at 0).
 
 pub mod benchmark;
-mod decoder_split;
 pub mod embedding;
 pub mod engine;
 pub mod error;
 pub mod everything;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod image_input;
-mod layer_norm;
+pub mod image;
 pub mod outputs;
 mod parallel;
 pub mod postprocess;
 pub mod preprocess;
 pub mod prompt;
-pub mod repvit_fold;
 
 use std::path::Path;
 
 use tract_linalg::multithread::Executor;
 
 pub use embedding::Embedding;
-pub use engine::{Decoder, DecoderOutput, DecoderPlanning, Encoder, ImageContext, ModelReport};
+use engine::contract::{self, CANDIDATES, LOW_RES_SIDE};
+use engine::decoder::{Decoder, DecoderOutput, ImageContext};
+use engine::encoder::Encoder;
+pub use engine::{DecoderPlanning, ModelReport};
 pub use error::{Error, ModelRole, Result};
 pub use everything::{AutoMask, EverythingOptions, EverythingProgress};
-pub use image_input::{decode_image, from_raw_pixels, PixelFormat, RgbImage};
+pub use image::{decode_image, from_raw_pixels, PixelFormat, RgbImage};
 pub use postprocess::BoundingBox;
 pub use preprocess::EncoderInput;
 pub use prompt::{BoxPrompt, Point, PointLabel, Prompt};
 
-use postprocess::{CANDIDATES, LOW_RES_SIDE, STABILITY_OFFSET};
+use postprocess::STABILITY_OFFSET;
 
 /// How a model pair runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +149,7 @@ impl std::fmt::Debug for EdgeSam {
         write!(
             f,
             "EdgeSam(encoder {})",
-            engine::to_hex(&self.encoder.sha256()[..8])
+            contract::to_hex(&self.encoder.sha256()[..8])
         )
     }
 }
@@ -183,13 +183,14 @@ impl EdgeSam {
             (encoder, decoder)
         });
         let (encoder, decoder) = (encoder?, decoder?);
-        let name = engine::official_file_name(encoder.sha256()).unwrap_or("a non-official encoder");
+        let name =
+            contract::official_file_name(encoder.sha256()).unwrap_or("a non-official encoder");
         log::info!("loaded {name} and its decoder in {:?}", started.elapsed());
         Ok(Self::from_parts(encoder, decoder, options.threads))
     }
 
-    /// Pairs an encoder and a decoder loaded separately (to time each load, say).
-    pub fn from_parts(encoder: Encoder, decoder: Decoder, threads: usize) -> Self {
+    /// Pairs an encoder and a decoder loaded separately.
+    fn from_parts(encoder: Encoder, decoder: Decoder, threads: usize) -> Self {
         log::info!("running on {} thread(s)", threads.max(1));
         EdgeSam {
             encoder,
@@ -242,17 +243,17 @@ impl EdgeSam {
         height: u32,
         cancelled: &dyn Fn() -> bool,
     ) -> Result<Embedding> {
-        image_input::check_size(width, height)?;
-        if (input.resized_width, input.resized_height) != preprocess::resized_size(width, height) {
+        image::check_size(width, height)?;
+        if (input.resized_width, input.resized_height) != contract::resized_size(width, height) {
             return Err(Error::bad_image(format!(
                 "the encoder input holds a {}x{} picture, a {width}x{height} photo resizes to {:?}",
                 input.resized_width,
                 input.resized_height,
-                preprocess::resized_size(width, height)
+                contract::resized_size(width, height)
             )));
         }
         let started = std::time::Instant::now();
-        let tensor = self.encoder.run(input, &self.executor, cancelled)?;
+        let tensor = self.encoder.run(&input.data, &self.executor, cancelled)?;
         let embedding = Embedding::new(tensor, width, height, *self.encoder.sha256());
         // The decoder's per-photo work is done now, so that the first tap is as fast as the rest.
         self.image_context(&embedding)?;
@@ -276,12 +277,12 @@ impl EdgeSam {
     }
 
     /// Runs the decoder alone: the four candidates' scores and 256x256 logits, no post-processing.
-    pub fn decode(&self, embedding: &Embedding, prompt: &Prompt) -> Result<DecoderOutput> {
+    pub(crate) fn decode(&self, embedding: &Embedding, prompt: &Prompt) -> Result<DecoderOutput> {
         if embedding.encoder_sha256() != self.encoder.sha256() {
             return Err(Error::bad_embedding(format!(
                 "it was made by another encoder (SHA-256 {}), this model pair's is {}",
-                engine::to_hex(embedding.encoder_sha256()),
-                engine::to_hex(self.encoder.sha256())
+                contract::to_hex(embedding.encoder_sha256()),
+                contract::to_hex(self.encoder.sha256())
             )));
         }
         let (original, resized) = (embedding.image_size(), embedding.resized_size());

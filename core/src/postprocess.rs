@@ -2,10 +2,8 @@
 //! upsample to 1024x1024 (OpenCV INTER_LINEAR: half-pixel centres, edge clamping), crop away the
 //! padding, bilinear resize to the photo's size, threshold at 0.
 
-/// Side of the decoder's low-resolution masks.
-pub const LOW_RES_SIDE: usize = 256;
-/// Number of candidate masks the decoder returns.
-pub const CANDIDATES: usize = 4;
+use crate::engine::contract::{ENCODER_SIDE, LOW_RES_SIDE};
+
 /// Logit offset of SAM's stability score.
 pub const STABILITY_OFFSET: f32 = 1.0;
 
@@ -99,7 +97,7 @@ pub fn resize_linear(src: &[f32], src_size: (usize, usize), dst_size: (usize, us
 /// The 1024-frame upsample of one 256x256 logit mask, cropped to the `resized` area that holds
 /// the photo; only that window is computed, the padding is thrown away anyway.
 fn cropped_frame_logits(low_res: &[f32], resized: (u32, u32)) -> Vec<f32> {
-    let frame = crate::preprocess::ENCODER_SIDE;
+    let frame = ENCODER_SIDE;
     resize_linear_window(
         low_res,
         (LOW_RES_SIDE, LOW_RES_SIDE),

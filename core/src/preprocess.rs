@@ -1,22 +1,12 @@
 //! Pre-processing exactly as the official EdgeSAM pipeline does it: longest side to 1024 with
 //! Pillow's antialiased bilinear filter, per-channel normalisation, zero padding right and bottom.
 
-use crate::image_input::RgbImage;
+use crate::engine::contract::{resized_size, ENCODER_SIDE};
+use crate::image::RgbImage;
 
-/// Side of the square the encoder sees.
-pub const ENCODER_SIDE: usize = 1024;
 /// Per-channel mean and standard deviation on the 0..255 scale (SAM's ImageNet statistics).
 pub const PIXEL_MEAN: [f32; 3] = [123.675, 116.28, 103.53];
 pub const PIXEL_STD: [f32; 3] = [58.395, 57.12, 57.375];
-
-/// Width and height after scaling the longest side to 1024: `int(side * scale + 0.5)`.
-///
-/// Computed in f64 like the Python reference so that sides ending in .5 round the same way.
-pub fn resized_size(width: u32, height: u32) -> (u32, u32) {
-    let scale = ENCODER_SIDE as f64 / width.max(height) as f64;
-    let round = |side: u32| (side as f64 * scale + 0.5) as u32;
-    (round(width), round(height))
-}
 
 /// The encoder input: `[1, 3, 1024, 1024]` f32, channel-major, plus the size of the image inside it.
 #[derive(Debug, Clone)]
@@ -190,21 +180,6 @@ pub fn resize_bilinear_antialiased(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn resized_size_rounds_half_up_like_the_reference() {
-        assert_eq!(resized_size(4000, 3000), (1024, 768));
-        assert_eq!(resized_size(3000, 4000), (768, 1024));
-        assert_eq!(resized_size(1024, 1024), (1024, 1024));
-        // 17x9: scale 1024/17 = 60.235..., 9 * 60.235 = 542.1 -> 542
-        assert_eq!(resized_size(17, 9), (1024, 542));
-        // 640x427: 427 * 1.6 = 683.2 -> 683
-        assert_eq!(resized_size(640, 427), (1024, 683));
-        // 2048x1023: 1023 * 0.5 = 511.5 -> 512 (half rounds up)
-        assert_eq!(resized_size(2048, 1023), (1024, 512));
-        // 2048x1021: 510.5 -> 511
-        assert_eq!(resized_size(2048, 1021), (1024, 511));
-    }
 
     #[test]
     fn taps_for_2x_downscale_span_four_pixels_with_triangle_weights() {

@@ -1,5 +1,6 @@
 //! Prompts (taps and boxes in the photo's pixels) and their translation into decoder inputs.
 
+use crate::engine::decoder::DecoderPrompt;
 use crate::error::{Error, Result};
 
 /// Most points one prompt may carry. Interactive editing uses a handful; each point is a token
@@ -146,23 +147,6 @@ impl Prompt {
             check("box corner", b.x1, b.y1)?;
         }
         Ok(())
-    }
-}
-
-/// The decoder's `point_coords` `[1, N, 2]` and `point_labels` `[1, N]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DecoderPrompt {
-    pub coords: Vec<f32>,
-    pub labels: Vec<f32>,
-}
-
-impl DecoderPrompt {
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
     }
 }
 

@@ -256,13 +256,13 @@ fn symbolic_and_per_point_count_plans_agree_as_the_count_changes() {
             })
             .collect();
         let prompt = Prompt { points, bbox: None };
-        let a = tiny().decode(embedding, &prompt).unwrap();
-        let b = per_count.decode(embedding, &prompt).unwrap();
-        let range = a.masks.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let a = tiny().predict(embedding, &prompt, None).unwrap();
+        let b = per_count.predict(embedding, &prompt, None).unwrap();
+        let range = a.low_res_logits.iter().fold(0f32, |m, v| m.max(v.abs()));
         let worst = a
-            .masks
+            .low_res_logits
             .iter()
-            .zip(&b.masks)
+            .zip(&b.low_res_logits)
             .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
         assert!(worst <= 1e-4 * range, "{n} points: {worst} of {range}");
     }

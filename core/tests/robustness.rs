@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use edgesam::image_input::MAX_IMAGE_PIXELS;
+use edgesam::image::MAX_IMAGE_PIXELS;
 use edgesam::{
     decode_image, from_raw_pixels, EdgeSam, Embedding, Error, ModelRole, Options, PixelFormat,
     Point, Prompt, RgbImage,
@@ -477,7 +477,7 @@ fn an_embedding_of_another_model_pair_is_a_bad_embedding() {
     assert!(matches!(r, Err(Error::BadEmbedding { .. })), "{r:?}");
     // Through bytes, as an app's cache would hand it back.
     let restored = Embedding::from_bytes(&from_full.to_bytes()).unwrap();
-    let r = tiny().decode(&restored, &Prompt::point(10.0, 10.0));
+    let r = tiny().predict(&restored, &Prompt::point(10.0, 10.0), None);
     assert!(matches!(r, Err(Error::BadEmbedding { .. })), "{r:?}");
 }
 

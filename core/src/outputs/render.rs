@@ -6,7 +6,7 @@ use imageproc::morphology::erode;
 
 use super::check_same_size;
 use crate::error::Result;
-use crate::image_input::RgbImage;
+use crate::image::RgbImage;
 use crate::postprocess::BoundingBox;
 use crate::Mask;
 

@@ -293,7 +293,7 @@ fn apply(graph: &mut pb::GraphProto, folds: &[Fold]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tract::prelude::*;
+    use tract_onnx::prelude::*;
 
     fn attr_ints(name: &str, ints: &[i64]) -> pb::AttributeProto {
         pb::AttributeProto {
@@ -458,11 +458,17 @@ mod tests {
     }
 
     fn run(bytes: &[u8]) -> Vec<f32> {
-        let model = onnx().unwrap().load_buffer(bytes).unwrap();
-        let runnable = model.into_model().unwrap().into_runnable().unwrap();
-        let x = Tensor::from_slice(&[1, 4, 6, 6], &pseudo_random(144, 99)).unwrap();
-        let out = runnable.run([x]).unwrap();
-        out[0].as_slice::<f32>().unwrap().to_vec()
+        let plan = tract_onnx::onnx()
+            .model_for_read(&mut &*bytes)
+            .and_then(|model| model.into_optimized())
+            .and_then(|model| model.into_runnable())
+            .unwrap();
+        let x = Tensor::from_shape(&[1, 4, 6, 6], &pseudo_random(144, 99)).unwrap();
+        let out = plan.run(tvec![x.into_tvalue()]).unwrap();
+        out[0]
+            .try_as_plain_ram()
+            .and_then(|view| view.as_slice::<f32>().map(<[f32]>::to_vec))
+            .unwrap()
     }
 
     #[test]

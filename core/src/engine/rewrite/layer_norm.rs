@@ -13,12 +13,6 @@ use tract_onnx::tract_core::internal::*;
 use tract_onnx::tract_core::ops::binary::{BinMiniOp, TypedBinOp};
 use tract_onnx::tract_core::ops::math::{Add, Mul, Sub};
 use tract_onnx::tract_core::ops::nn::{Reduce, Reducer, RmsNorm};
-use tract_onnx::tract_core::register_simple_model_transform;
-use tract_onnx::tract_core::transform::ModelTransform;
-
-/// Name of the registered transform that applies [`fuse_layer_norms`] (for tract's facade
-/// `Model::transform`).
-pub const FUSE_LAYER_NORMS: &str = "edgesam_fuse_layer_norms";
 
 /// `(x - mean) / sqrt(var + eps) * gamma + beta` along `axis`; gamma and beta hold one value per
 /// position on that axis.
@@ -172,23 +166,6 @@ pub fn fuse_layer_norms(model: &mut TypedModel) -> TractResult<usize> {
     *model = work;
     Ok(fused)
 }
-
-#[derive(Debug, Default)]
-struct FuseLayerNorms;
-
-impl ModelTransform for FuseLayerNorms {
-    fn name(&self) -> StaticName {
-        FUSE_LAYER_NORMS.into()
-    }
-
-    fn transform(&self, model: &mut TypedModel) -> TractResult<()> {
-        let fused = fuse_layer_norms(model)?;
-        log::debug!("fused {fused} LayerNorm chains");
-        Ok(())
-    }
-}
-
-register_simple_model_transform!(FUSE_LAYER_NORMS, FuseLayerNorms);
 
 struct Chain {
     input: OutletId,

@@ -11,7 +11,7 @@ use mozjpeg::decompress::DecompressStarted;
 use mozjpeg::{ColorSpace, Decompress, Marker};
 
 use crate::error::{Error, Result};
-use crate::preprocess::resized_size;
+use crate::engine::contract::resized_size;
 
 /// Smallest accepted side: a 1-pixel-wide picture holds no object to segment.
 pub const MIN_IMAGE_SIDE: u32 = 2;

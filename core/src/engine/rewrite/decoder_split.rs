@@ -6,22 +6,14 @@
 //! multiply-adds for one tap, the same for every tap on a photo. The exported graph hides this
 //! behind `repeat_interleave(image, prompts.shape[0])`, but once tract has decluttered it with the
 //! contract's batch of one, those nodes read the embedding and constants only. The split is made
-//! on that decluttered graph, by two tract transforms applied to clones of it: one keeps the
-//! image-only part with its outputs at the boundary, the other turns the same boundary outlets into
-//! inputs of the prompt part. Both compute the boundary the same way, so their order agrees.
+//! on that decluttered graph, by two rewrites applied to clones of it: one keeps the image-only
+//! part with its outputs at the boundary, the other turns the same boundary outlets into inputs of
+//! the prompt part. Both compute the boundary the same way, so their order agrees.
 
 use tract_onnx::tract_core::internal::*;
 use tract_onnx::tract_core::ops::source::TypedSource;
-use tract_onnx::tract_core::register_simple_model_transform;
-use tract_onnx::tract_core::transform::ModelTransform;
 
-/// The decoder input carrying the image embedding (the contract's name for it).
-pub const IMAGE_INPUT: &str = "image_embeddings";
-
-/// Transform keeping the image-only part, its outputs the boundary outlets.
-pub const IMAGE_PART: &str = "edgesam_decoder_image_part";
-/// Transform keeping the prompt part, the boundary outlets appended to its inputs.
-pub const PROMPT_PART: &str = "edgesam_decoder_prompt_part";
+use crate::engine::contract::DECODER_IMAGE_INPUT as IMAGE_INPUT;
 
 /// What a node's value depends on, in increasing order of how often it must be computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -84,15 +76,8 @@ fn image_input(model: &TypedModel) -> TractResult<OutletId> {
         .with_context(|| format!("the decoder has no `{IMAGE_INPUT}` input"))
 }
 
-#[derive(Debug, Default)]
-struct ImagePart;
-
-impl ModelTransform for ImagePart {
-    fn name(&self) -> StaticName {
-        IMAGE_PART.into()
-    }
-
-    fn transform(&self, model: &mut TypedModel) -> TractResult<()> {
+/// Keeps the image-only part of the decoder, its outputs the boundary outlets.
+pub(crate) fn keep_image_part(model: &mut TypedModel) -> TractResult<()> {
         let cut = boundary(model)?;
         ensure!(
             !cut.is_empty(),
@@ -102,18 +87,10 @@ impl ModelTransform for ImagePart {
         model.select_output_outlets(&cut)?;
         model.set_input_outlets(&[image])?;
         model.compact()
-    }
 }
 
-#[derive(Debug, Default)]
-struct PromptPart;
-
-impl ModelTransform for PromptPart {
-    fn name(&self) -> StaticName {
-        PROMPT_PART.into()
-    }
-
-    fn transform(&self, model: &mut TypedModel) -> TractResult<()> {
+/// Keeps the prompt part of the decoder, the boundary outlets appended to its inputs.
+pub(crate) fn keep_prompt_part(model: &mut TypedModel) -> TractResult<()> {
         let cut = boundary(model)?;
         ensure!(
             !cut.is_empty(),
@@ -137,8 +114,4 @@ impl ModelTransform for PromptPart {
         model.set_input_outlets(&inputs)?;
         // Drops the image-only nodes nothing reads any more.
         model.compact()
-    }
 }
-
-register_simple_model_transform!(IMAGE_PART, ImagePart);
-register_simple_model_transform!(PROMPT_PART, PromptPart);

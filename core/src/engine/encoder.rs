@@ -1,0 +1,120 @@
+//! The image encoder: RepViT token mixers folded and LayerNorm chains fused before tract optimises
+//! it, run node by node so that a caller can cancel an encode.
+
+use std::sync::Arc;
+
+use tract_linalg::multithread::Executor;
+use tract_onnx::tract_core::knobs::KnobScope;
+use tract_onnx::tract_core::prelude::{tvec, IntoTValue, Tensor, TypedSimplePlan, TypedSimpleState};
+
+use super::contract::{EMBEDDING_SHAPE, ENCODER, ENCODER_SIDE};
+use super::{load, on_executor, rewrite, sha256};
+use crate::error::{Error, ModelRole, Result};
+
+/// The error an encoder run stops with when its caller cancels it.
+#[derive(Debug)]
+struct CancelledRun;
+
+impl std::fmt::Display for CancelledRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled")
+    }
+}
+
+impl std::error::Error for CancelledRun {}
+
+/// tract settings for the encoder's optimisation. Direct spatial convolution is off: tract picks
+/// it for the stem's 3x3 stride-2 convolution (24->48 channels at 512x512), where it ran at a
+/// third of the speed of im2col + matrix product.
+fn encoder_knobs() -> KnobScope {
+    KnobScope::new([("TRACT_DISABLE_DIRECT_SPATIAL", "true")]).unwrap_or_else(|e| {
+        log::warn!("tract refused the encoder's settings, running with its defaults: {e:#}");
+        KnobScope::default()
+    })
+}
+
+/// The image encoder, optimised and ready to run.
+pub(crate) struct Encoder {
+    plan: Arc<TypedSimplePlan>,
+    sha256: [u8; 32],
+}
+
+impl Encoder {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let started = std::time::Instant::now();
+        // Only a readable file is rewritten; anything else fails below with the usual errors.
+        let folded = match rewrite::repvit_fold::fold_token_mixers(bytes) {
+            Ok(Some((folded, count))) => {
+                log::debug!(
+                    "folded {count} RepViT token mixers into single depthwise convolutions"
+                );
+                Some(folded)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                log::debug!("encoder left unfolded: {e:#}");
+                None
+            }
+        };
+        log::debug!("encoder: graph rewrite in {:?}", started.elapsed());
+        let mut model = load::load_checked(folded.as_deref().unwrap_or(bytes), &ENCODER)?.model;
+        match rewrite::layer_norm::fuse_layer_norms(&mut model) {
+            Ok(fused) => log::debug!("encoder: fused {fused} LayerNorm chains"),
+            Err(e) => log::info!("encoder: LayerNorm chains left unfused ({e:#})"),
+        }
+        let optimising = std::time::Instant::now();
+        let plan = encoder_knobs()
+            .enter(|| model.into_optimized().and_then(TypedSimplePlan::new))
+            .map_err(|e| Error::NotAModel {
+                role: ModelRole::Encoder,
+                detail: format!("tract cannot optimise this graph: {e:#}"),
+            })?;
+        log::debug!("encoder: optimised in {:?}", optimising.elapsed());
+        Ok(Encoder {
+            plan,
+            // Embeddings and logs name the file the caller gave, not the rewritten graph.
+            sha256: sha256(bytes),
+        })
+    }
+
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
+    }
+
+    /// The `[1, 256, 64, 64]` image embedding of one pre-processed image (`[1, 3, 1024, 1024]`
+    /// values, channel-major). `cancelled` is asked before each node of the graph (the slowest
+    /// takes tens of milliseconds on a phone); once it answers true the run stops with
+    /// [`Error::Cancelled`].
+    pub fn run(
+        &self,
+        input: &[f32],
+        executor: &Executor,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Tensor> {
+        let failed = |e: anyhow::Error| {
+            if e.is::<CancelledRun>() {
+                Error::Cancelled
+            } else {
+                Error::Inference {
+                    role: ModelRole::Encoder,
+                    detail: format!("{e:#}"),
+                }
+            }
+        };
+        let side = ENCODER_SIDE;
+        let image = Tensor::from_shape(&[1, 3, side, side], input).map_err(failed)?;
+        let mut state = TypedSimpleState::new(&self.plan).map_err(failed)?;
+        let outputs = on_executor(executor, || {
+            state.run_plan_with_eval(tvec![image.into_tvalue()], |ctx, op_state, node, inputs| {
+                if cancelled() {
+                    return Err(anyhow::Error::new(CancelledRun));
+                }
+                tract_onnx::tract_core::plan::eval(ctx, op_state, node, inputs)
+            })
+        })
+        .map_err(failed)?;
+        let embedding = outputs[0].try_as_plain_ram().map_err(failed)?;
+        Tensor::from_shape(&EMBEDDING_SHAPE, embedding.as_slice::<f32>().map_err(failed)?)
+            .map_err(failed)
+    }
+}

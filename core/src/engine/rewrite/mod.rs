@@ -1,0 +1,6 @@
+//! The library's graph rewrites, plain functions applied by the loaders of `encoder` and
+//! `decoder`: each leaves the numbers as they were and the work smaller or faster.
+
+pub(crate) mod decoder_split;
+pub(crate) mod layer_norm;
+pub(crate) mod repvit_fold;
