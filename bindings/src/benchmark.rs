@@ -34,6 +34,8 @@ pub fn run_benchmark(
             &photo,
             options,
         )?;
-        Ok(report.to_json())
+        serde_json::to_string(&report).map_err(|e| EdgeSamError::Internal {
+            reason: format!("the benchmark report does not serialise: {e}"),
+        })
     })
 }

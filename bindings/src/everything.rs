@@ -99,7 +99,7 @@ impl From<edgesam::AutoMask> for AutoMask {
 }
 
 fn everything(
-    model: &edgesam::EdgeSam,
+    model: &edgesam::SegmentAnything,
     embedding: &ImageEmbedding,
     options: EverythingOptions,
     listener: Option<&dyn EverythingListener>,

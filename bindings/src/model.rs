@@ -9,7 +9,7 @@ use crate::types::{PixelFormat, SegmentPrompt, Segmentation};
 /// An EdgeSAM encoder/decoder pair, loaded once and shared freely between threads.
 #[derive(uniffi::Object)]
 pub struct SegmentAnything {
-    model: Arc<edgesam::EdgeSam>,
+    model: Arc<edgesam::SegmentAnything>,
 }
 
 /// The encoded photo an app keeps per picture; write it out with `toBytes` to cache it.
@@ -18,12 +18,9 @@ pub struct ImageEmbedding {
     inner: edgesam::Embedding,
 }
 
-/// `threads <= 0` means one per CPU core.
+/// `threads <= 0` means one per CPU core (the core's 0).
 pub(crate) fn options(threads: i32) -> edgesam::Options {
-    let threads = match usize::try_from(threads) {
-        Ok(n) if n > 0 => n,
-        _ => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = usize::try_from(threads).unwrap_or(0);
     edgesam::Options {
         threads,
         ..edgesam::Options::default()
@@ -73,7 +70,7 @@ impl ImageSource {
 /// Decodes and encodes; `cancelled` is asked after decoding and between the encoder graph's
 /// nodes, so a dropped call stops within one node.
 fn encode(
-    model: &edgesam::EdgeSam,
+    model: &edgesam::SegmentAnything,
     source: &ImageSource,
     cancelled: impl Fn() -> bool,
 ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
@@ -86,21 +83,21 @@ fn encode(
 }
 
 fn segment(
-    model: &edgesam::EdgeSam,
+    model: &edgesam::SegmentAnything,
     embedding: &ImageEmbedding,
     prompt: SegmentPrompt,
 ) -> Result<Segmentation, EdgeSamError> {
     let (prompt, mask_index) = prompt.to_core()?;
-    Ok(model.predict(&embedding.inner, &prompt, mask_index)?.into())
+    Ok(model.segment(&embedding.inner, &prompt, mask_index)?.into())
 }
 
 impl SegmentAnything {
-    pub(crate) fn core(&self) -> &edgesam::EdgeSam {
+    pub(crate) fn core(&self) -> &edgesam::SegmentAnything {
         &self.model
     }
 
     /// The model for a worker thread.
-    pub(crate) fn shared_core(&self) -> Arc<edgesam::EdgeSam> {
+    pub(crate) fn shared_core(&self) -> Arc<edgesam::SegmentAnything> {
         self.model.clone()
     }
 
@@ -127,7 +124,8 @@ impl SegmentAnything {
         threads: i32,
     ) -> Result<Arc<Self>, EdgeSamError> {
         guarded(|| {
-            let model = edgesam::EdgeSam::from_files(encoder_path, decoder_path, options(threads))?;
+            let model =
+                edgesam::SegmentAnything::from_files(encoder_path, decoder_path, options(threads))?;
             Ok(Arc::new(SegmentAnything {
                 model: Arc::new(model),
             }))
@@ -142,7 +140,7 @@ impl SegmentAnything {
         threads: i32,
     ) -> Result<Arc<Self>, EdgeSamError> {
         guarded(|| {
-            let model = edgesam::EdgeSam::from_bytes(&encoder, &decoder, options(threads))?;
+            let model = edgesam::SegmentAnything::from_bytes(&encoder, &decoder, options(threads))?;
             Ok(Arc::new(SegmentAnything {
                 model: Arc::new(model),
             }))

@@ -54,7 +54,7 @@ pub struct SegmentPrompt {
 }
 
 impl SegmentPrompt {
-    pub(crate) fn to_core(&self) -> Result<(edgesam::Prompt, Option<usize>), EdgeSamError> {
+    pub(crate) fn to_core(&self) -> Result<(edgesam::SegmentPrompt, Option<usize>), EdgeSamError> {
         let mask_index = match self.mask_index {
             None => None,
             Some(i) => Some(usize::try_from(i).map_err(|_| EdgeSamError::BadPrompt {
@@ -67,23 +67,19 @@ impl SegmentPrompt {
         let points = self
             .points
             .iter()
-            .map(|p| edgesam::Point {
+            .map(|p| edgesam::PromptPoint {
                 x: p.x,
                 y: p.y,
-                label: if p.positive {
-                    edgesam::PointLabel::Positive
-                } else {
-                    edgesam::PointLabel::Negative
-                },
+                positive: p.positive,
             })
             .collect();
-        let bbox = self.rect.map(|r| edgesam::BoxPrompt {
+        let r#box = self.rect.map(|r| edgesam::PromptBox {
             x0: r.x0,
             y0: r.y0,
             x1: r.x1,
             y1: r.y1,
         });
-        Ok((edgesam::Prompt { points, bbox }, mask_index))
+        Ok((edgesam::SegmentPrompt { points, r#box }, mask_index))
     }
 }
 
@@ -128,8 +124,8 @@ pub struct Segmentation {
     pub area: i64,
 }
 
-impl From<edgesam::Prediction> for Segmentation {
-    fn from(p: edgesam::Prediction) -> Self {
+impl From<edgesam::Segmentation> for Segmentation {
+    fn from(p: edgesam::Segmentation) -> Self {
         let bounding_box = p.mask.bounding_box().map(MaskRect::from);
         Segmentation {
             width: p.mask.width as i32,

@@ -1,6 +1,7 @@
 //! `edgesam bench`: the library's benchmark harness ([`edgesam::benchmark`]) from the command
 //! line, printing its JSON report.
 
+use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -27,13 +28,13 @@ pub struct BenchArgs {
     json: bool,
 }
 
-pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
+pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     args.model.check_present()?;
     let photo = match &args.image {
         Some(path) => {
             let bytes =
-                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            edgesam::decode_image(&bytes).map_err(|e| e.to_string())?
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            edgesam::decode_image(&bytes)?
         }
         None => synthetic_photo(),
     };
@@ -42,17 +43,12 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
         runs: args.runs,
         points: args.points,
     };
-    let report = run_benchmark(&args.model.encoder, &args.model.decoder, &photo, options)
-        .map_err(|e| e.to_string())?;
-    let json = report.to_json();
-    if args.json {
-        println!("{json}");
+    let report = run_benchmark(&args.model.encoder, &args.model.decoder, &photo, options)?;
+    let json = if args.json {
+        serde_json::to_string(&report)
     } else {
-        let value: serde_json::Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
-        );
-    }
+        serde_json::to_string_pretty(&report)
+    };
+    println!("{}", json?);
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! `edgesam everything`: automatic masks for a whole photo, as JSON, PNGs and an overlay.
 
+use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -7,7 +8,7 @@ use std::time::Instant;
 use clap::Args;
 use edgesam::everything::{point_grid, EverythingOptions};
 use edgesam::outputs::{self, OverlayStyle};
-use edgesam::{AutoMask, EdgeSam, Prompt, RgbImage};
+use edgesam::{AutoMask, RgbImage, SegmentAnything, SegmentPrompt};
 use serde_json::{json, Value};
 
 use crate::outputs::{polygons_json, rle_json, save_png, write_json};
@@ -76,7 +77,7 @@ impl EverythingArgs {
     }
 }
 
-fn mask_json(m: &AutoMask, args: &EverythingArgs) -> Result<Value, String> {
+fn mask_json(m: &AutoMask, args: &EverythingArgs) -> anyhow::Result<Value> {
     let b = m.bounding_box;
     let mut value = json!({
         "area": m.area,
@@ -88,7 +89,7 @@ fn mask_json(m: &AutoMask, args: &EverythingArgs) -> Result<Value, String> {
         "segmentation": rle_json(&m.rle, args.rle_uncompressed),
     });
     if let Some(tolerance) = args.polygon_tolerance {
-        let mask = m.mask().map_err(|e| e.to_string())?;
+        let mask = m.mask()?;
         value["outline"] = polygons_json(&mask, tolerance)?;
     }
     Ok(value)
@@ -112,7 +113,7 @@ fn write_overlay(
     photo: &RgbImage,
     masks: &[AutoMask],
     path: &std::path::Path,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let mut picture = photo.clone();
     // Largest first, so that small objects stay visible on top of the ones around them.
     for (i, m) in masks.iter().enumerate() {
@@ -123,8 +124,8 @@ fn write_overlay(
             outline: [255, 255, 255, 255],
             outline_width: 1,
         };
-        let mask = m.mask().map_err(|e| e.to_string())?;
-        picture = outputs::overlay(&picture, &mask, &style).map_err(|e| e.to_string())?;
+        let mask = m.mask()?;
+        picture = outputs::overlay(&picture, &mask, &style)?;
     }
     let png =
         image::RgbImage::from_raw(picture.width(), picture.height(), picture.pixels().to_vec())
@@ -133,37 +134,35 @@ fn write_overlay(
 }
 
 /// One full tap per grid point, as an app without everything mode would have to do.
-fn time_taps(model: &EdgeSam, embedding: &edgesam::Embedding, n: u32) -> Result<f64, String> {
+fn time_taps(
+    model: &SegmentAnything,
+    embedding: &edgesam::Embedding,
+    n: u32,
+) -> anyhow::Result<f64> {
     let (w, h) = embedding.image_size();
     let t = Instant::now();
     for (x, y) in point_grid(n, w, h) {
-        model
-            .predict(embedding, &Prompt::point(x, y), None)
-            .map_err(|e| e.to_string())?;
+        model.segment(embedding, &SegmentPrompt::point(x, y), None)?;
     }
     Ok(ms(t))
 }
 
-pub fn run(args: &EverythingArgs) -> Result<ExitCode, String> {
+pub fn run(args: &EverythingArgs) -> anyhow::Result<ExitCode> {
     args.model.check_present()?;
-    let model = EdgeSam::from_files(
+    let model = SegmentAnything::from_files(
         &args.model.encoder,
         &args.model.decoder,
         args.model.options(),
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let bytes = std::fs::read(&args.image)
-        .map_err(|e| format!("cannot read {}: {e}", args.image.display()))?;
-    let photo =
-        edgesam::decode_image(&bytes).map_err(|e| format!("{}: {e}", args.image.display()))?;
+        .with_context(|| format!("cannot read {}", args.image.display()))?;
+    let photo = edgesam::decode_image(&bytes).with_context(|| args.image.display().to_string())?;
     let t = Instant::now();
-    let embedding = model.encode(&photo).map_err(|e| e.to_string())?;
+    let embedding = model.encode(&photo)?;
     let encode_ms = ms(t);
 
     let t = Instant::now();
-    let masks = model
-        .everything(&embedding, &args.options(), &|_| true)
-        .map_err(|e| e.to_string())?;
+    let masks = model.everything(&embedding, &args.options(), &|_| true)?;
     let everything_ms = ms(t);
 
     if let Some(path) = &args.json_out {
@@ -177,10 +176,9 @@ pub fn run(args: &EverythingArgs) -> Result<ExitCode, String> {
         )?;
     }
     if let Some(dir) = &args.masks_dir {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         for (i, m) in masks.iter().enumerate() {
-            let mask = m.mask().map_err(|e| e.to_string())?;
+            let mask = m.mask()?;
             let png = image::GrayImage::from_raw(mask.width, mask.height, mask.data)
                 .ok_or("mask buffer does not match its size")?;
             save_png(png, &dir.join(format!("mask-{i:03}.png")))?;
@@ -197,7 +195,7 @@ pub fn run(args: &EverythingArgs) -> Result<ExitCode, String> {
         args.points_per_side,
         photo.width(),
         photo.height(),
-        args.model.threads.max(1),
+        model.threads(),
     );
     if args.versus_taps {
         let taps_ms = time_taps(&model, &embedding, args.points_per_side)?;

@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use edgesam::engine::contract::{official_file_name, to_hex};
+use edgesam::contract::{official_file_name, to_hex};
 
 /// Prints each file's interface and verdicts; fails when a file meets neither contract.
-pub fn run(files: &[PathBuf]) -> Result<ExitCode, String> {
+pub fn run(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let mut all_usable = true;
     for path in files {
-        let report = edgesam::inspect_model(path).map_err(|e| e.to_string())?;
+        let report = edgesam::inspect_model(path)?;
         println!("{}", path.display());
         println!("  sha256: {}", to_hex(&report.sha256));
         if let Some(name) = official_file_name(&report.sha256) {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use edgesam::{DecoderPlanning, Point, PointLabel};
+use edgesam::{DecoderPlanning, PromptPoint};
 
 /// Where `models/fetch_official.py` puts the better (3x) official checkpoint.
 const DEFAULT_ENCODER: &str = "models/edge_sam_3x_encoder.onnx";
@@ -55,7 +55,7 @@ struct ModelArgs {
     /// Decoder ONNX file.
     #[arg(long, default_value = DEFAULT_DECODER)]
     decoder: PathBuf,
-    /// Threads for tract (1 = run on the calling thread).
+    /// Threads to run on: 0 = one per available core, 1 = the calling thread only.
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// How the decoder handles changing point counts.
@@ -83,12 +83,12 @@ impl ModelArgs {
     }
 
     /// Explains what to do when the default (official) files are not there.
-    fn check_present(&self) -> Result<(), String> {
+    fn check_present(&self) -> anyhow::Result<()> {
         for path in [&self.encoder, &self.decoder] {
             if !path.exists() {
                 let official =
                     path.as_os_str() == DEFAULT_ENCODER || path.as_os_str() == DEFAULT_DECODER;
-                return Err(if official {
+                anyhow::bail!(if official {
                     format!(
                         "the official model file {} is not here. Fetch the official files with \
                          `python3 models/fetch_official.py` (needs access to huggingface.co), or run \
@@ -107,19 +107,15 @@ impl ModelArgs {
 }
 
 /// `x,y` or `x,y,label` (label 1 positive, the default; 0 negative).
-fn parse_point(text: &str) -> Result<Point, String> {
+fn parse_point(text: &str) -> Result<PromptPoint, String> {
     let parts: Vec<&str> = text.split(',').map(str::trim).collect();
     let coord = |s: &str| {
         s.parse::<f32>()
             .map_err(|_| format!("`{s}` is not a number"))
     };
     match parts.as_slice() {
-        [x, y] | [x, y, "1"] => Ok(Point::positive(coord(x)?, coord(y)?)),
-        [x, y, "0"] => Ok(Point {
-            x: coord(x)?,
-            y: coord(y)?,
-            label: PointLabel::Negative,
-        }),
+        [x, y] | [x, y, "1"] => Ok(PromptPoint::positive(coord(x)?, coord(y)?)),
+        [x, y, "0"] => Ok(PromptPoint::negative(coord(x)?, coord(y)?)),
         [_, _, label] => Err(format!(
             "label `{label}` must be 1 (positive) or 0 (negative)"
         )),
@@ -128,7 +124,7 @@ fn parse_point(text: &str) -> Result<Point, String> {
 }
 
 /// `x0,y0,x1,y1`.
-fn parse_box(text: &str) -> Result<edgesam::BoxPrompt, String> {
+fn parse_box(text: &str) -> Result<edgesam::PromptBox, String> {
     let values: Vec<f32> = text
         .split(',')
         .map(|s| {
@@ -138,7 +134,7 @@ fn parse_box(text: &str) -> Result<edgesam::BoxPrompt, String> {
         })
         .collect::<Result<_, _>>()?;
     match values.as_slice() {
-        [x0, y0, x1, y1] => Ok(edgesam::BoxPrompt {
+        [x0, y0, x1, y1] => Ok(edgesam::PromptBox {
             x0: *x0,
             y0: *y0,
             x1: *x1,
@@ -159,8 +155,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("edgesam: {message}");
+        Err(error) => {
+            eprintln!("edgesam: {error:#}");
             ExitCode::FAILURE
         }
     }
@@ -172,10 +168,13 @@ mod tests {
 
     #[test]
     fn points_parse_with_optional_label() {
-        assert_eq!(parse_point("10,20").unwrap(), Point::positive(10.0, 20.0));
+        assert_eq!(
+            parse_point("10,20").unwrap(),
+            PromptPoint::positive(10.0, 20.0)
+        );
         assert_eq!(
             parse_point(" 1.5, 2 ,0").unwrap(),
-            Point::negative(1.5, 2.0)
+            PromptPoint::negative(1.5, 2.0)
         );
         assert!(parse_point("1,2,3").is_err());
         assert!(parse_point("1").is_err());

@@ -1,5 +1,6 @@
 //! The files `edgesam segment` writes from a mask: PNG, overlay, COCO RLE, polygons, cut-out.
 
+use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -52,15 +53,14 @@ fn overlay_style(outline_width: u32) -> OverlayStyle {
 
 impl OutputArgs {
     /// Writes every requested output of `mask`, cut from or drawn on `photo`.
-    pub fn write(&self, photo: &RgbImage, mask: &Mask) -> Result<(), String> {
+    pub fn write(&self, photo: &RgbImage, mask: &Mask) -> anyhow::Result<()> {
         if let Some(path) = &self.mask_out {
             let png = image::GrayImage::from_raw(mask.width, mask.height, mask.data.clone())
                 .ok_or("mask buffer does not match its size")?;
             save_png(png, path)?;
         }
         if let Some(path) = &self.overlay_out {
-            let tinted = outputs::overlay(photo, mask, &overlay_style(self.overlay_outline))
-                .map_err(|e| e.to_string())?;
+            let tinted = outputs::overlay(photo, mask, &overlay_style(self.overlay_outline))?;
             let png = image::RgbImage::from_raw(
                 tinted.width(),
                 tinted.height(),
@@ -70,15 +70,14 @@ impl OutputArgs {
             save_png(png, path)?;
         }
         if let Some(path) = &self.rle_out {
-            let rle = CocoRle::from_mask(mask).map_err(|e| e.to_string())?;
+            let rle = CocoRle::from_mask(mask)?;
             write_json(&rle_json(&rle, self.rle_uncompressed), path)?;
         }
         if let Some(path) = &self.polygons_out {
             write_json(&polygons_json(mask, self.polygon_tolerance)?, path)?;
         }
         if let Some(path) = &self.cutout_out {
-            let cut =
-                outputs::cutout(photo, mask, self.cutout_padding).map_err(|e| e.to_string())?;
+            let cut = outputs::cutout(photo, mask, self.cutout_padding)?;
             let png = image::RgbaImage::from_raw(cut.image.width, cut.image.height, cut.image.data)
                 .ok_or("cut-out buffer does not match its size")?;
             save_png(png, path)?;
@@ -97,8 +96,8 @@ pub(crate) fn rle_json(rle: &CocoRle, uncompressed: bool) -> Value {
     json!({"size": rle.size, "counts": counts})
 }
 
-pub(crate) fn polygons_json(mask: &Mask, tolerance: f64) -> Result<Value, String> {
-    let polygons = outputs::outline_polygons(mask, tolerance).map_err(|e| e.to_string())?;
+pub(crate) fn polygons_json(mask: &Mask, tolerance: f64) -> anyhow::Result<Value> {
+    let polygons = outputs::outline_polygons(mask, tolerance)?;
     let list: Vec<Value> = polygons
         .iter()
         .map(|p| json!({"points": p.points, "hole": p.is_hole, "parent": p.parent}))
@@ -111,17 +110,17 @@ pub(crate) fn polygons_json(mask: &Mask, tolerance: f64) -> Result<Value, String
     }))
 }
 
-pub(crate) fn save_png<P, C>(png: image::ImageBuffer<P, C>, path: &Path) -> Result<(), String>
+pub(crate) fn save_png<P, C>(png: image::ImageBuffer<P, C>, path: &Path) -> anyhow::Result<()>
 where
     P: image::PixelWithColorType,
     [P::Subpixel]: image::EncodableLayout,
     C: std::ops::Deref<Target = [P::Subpixel]>,
 {
     png.save_with_format(path, image::ImageFormat::Png)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
-pub(crate) fn write_json(value: &Value, path: &Path) -> Result<(), String> {
+pub(crate) fn write_json(value: &Value, path: &Path) -> anyhow::Result<()> {
     std::fs::write(path, value.to_string())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        .with_context(|| format!("cannot write {}", path.display()))
 }

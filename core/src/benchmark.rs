@@ -1,13 +1,13 @@
 //! The benchmark harness: cold start, pre-processing, encode and tap timings of the whole
 //! pipeline with the thread count, peak memory and the model files' hashes. `edgesam bench`
 //! and the bindings' `runBenchmark` (the demo apps' Benchmark screen) both run this, so a phone
-//! reports the same figures as this machine.
+//! reports the same figures as a desktop run.
 
 use std::path::Path;
 use std::time::Instant;
 
 use crate::engine::contract::to_hex;
-use crate::{EdgeSam, Options, Point, Prompt, Result, RgbImage};
+use crate::{Options, PromptPoint, Result, RgbImage, SegmentAnything, SegmentPrompt};
 
 /// What to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub struct BenchmarkOptions {
 }
 
 /// Min, median and 90th percentile of a step's timed runs, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Timings {
     pub min: f64,
     pub median: f64,
@@ -43,72 +43,47 @@ impl Timings {
             runs: ms.len(),
         })
     }
-
-    fn json(&self) -> String {
-        format!(
-            r#"{{"min":{},"median":{},"p90":{},"runs":{}}}"#,
-            self.min, self.median, self.p90, self.runs
-        )
-    }
 }
 
-/// Every figure of one benchmark run.
-#[derive(Debug, Clone, PartialEq)]
+/// A photo's size in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ImageSize {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Every figure of one benchmark run. It serialises (serde) to the one JSON object that
+/// `edgesam bench` prints, the bindings' `runBenchmark` returns and
+/// `tests/latency_vs_onnxruntime.py` reads; the field names there are the `serde` names.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BenchmarkReport {
+    /// The inference engine, `"tract"`.
+    pub engine: &'static str,
     pub threads: usize,
     pub decoder_planning: String,
-    pub image_width: u32,
-    pub image_height: u32,
+    pub image: ImageSize,
     pub points: usize,
-    /// Both files read, checked and optimised: `EdgeSam::from_files`.
+    /// Both files read, checked and optimised: `SegmentAnything::from_files`.
     pub cold_start_ms: f64,
     /// The first encode and the first tap after loading (tract plans lazily).
     pub first_encode_ms: f64,
-    pub first_predict_ms: f64,
+    #[serde(rename = "first_predict_ms")]
+    pub first_segment_ms: f64,
+    #[serde(rename = "preprocess_ms")]
     pub preprocess: Timings,
     /// Pre-processing + encoder.
+    #[serde(rename = "encode_ms")]
     pub encode: Timings,
     /// The decoder alone.
+    #[serde(rename = "decode_ms")]
     pub decode: Timings,
     /// A tap: decoder + the chosen mask at the photo's size.
-    pub predict: Timings,
+    #[serde(rename = "predict_ms")]
+    pub segment: Timings,
     /// Peak resident memory of the process where the platform tells it (Linux, Android).
     pub peak_rss_bytes: Option<u64>,
     pub encoder_sha256: String,
     pub decoder_sha256: String,
-}
-
-impl BenchmarkReport {
-    /// One JSON object, the format `tests/latency_vs_onnxruntime.py` reads.
-    pub fn to_json(&self) -> String {
-        let rss = self
-            .peak_rss_bytes
-            .map_or_else(|| "null".to_string(), |b| b.to_string());
-        format!(
-            concat!(
-                r#"{{"engine":"tract","threads":{},"decoder_planning":"{}","#,
-                r#""image":{{"width":{},"height":{}}},"points":{},"cold_start_ms":{},"#,
-                r#""first_encode_ms":{},"first_predict_ms":{},"preprocess_ms":{},"#,
-                r#""encode_ms":{},"decode_ms":{},"predict_ms":{},"peak_rss_bytes":{},"#,
-                r#""encoder_sha256":"{}","decoder_sha256":"{}"}}"#
-            ),
-            self.threads,
-            self.decoder_planning,
-            self.image_width,
-            self.image_height,
-            self.points,
-            self.cold_start_ms,
-            self.first_encode_ms,
-            self.first_predict_ms,
-            self.preprocess.json(),
-            self.encode.json(),
-            self.decode.json(),
-            self.predict.json(),
-            rss,
-            self.encoder_sha256,
-            self.decoder_sha256,
-        )
-    }
 }
 
 fn elapsed_ms(t: Instant) -> f64 {
@@ -152,20 +127,23 @@ fn peak_rss_bytes() -> Option<u64> {
 }
 
 /// Points spread along the photo's diagonal, alternately positive and negative.
-fn diagonal_prompt(photo: &RgbImage, count: usize) -> Prompt {
+fn diagonal_prompt(photo: &RgbImage, count: usize) -> SegmentPrompt {
     let (w, h) = (photo.width() as f32, photo.height() as f32);
     let points = (0..count)
         .map(|i| {
             let f = (i as f32 + 1.0) / (count as f32 + 1.0);
             let (x, y) = (w * f, h * (1.0 - f));
             if i % 2 == 0 {
-                Point::positive(x, y)
+                PromptPoint::positive(x, y)
             } else {
-                Point::negative(x, y)
+                PromptPoint::negative(x, y)
             }
         })
         .collect();
-    Prompt { points, bbox: None }
+    SegmentPrompt {
+        points,
+        r#box: None,
+    }
 }
 
 /// Loads the pair from its files (timed as the cold start), then times every step on `photo`.
@@ -181,13 +159,13 @@ pub fn run_benchmark(
         ));
     }
     let t = Instant::now();
-    let model = EdgeSam::from_files(encoder, decoder, options.model)?;
+    let model = SegmentAnything::from_files(encoder, decoder, options.model)?;
     let cold_start_ms = elapsed_ms(t);
 
     let t = Instant::now();
     let embedding = model.encode(photo)?;
     let first_encode_ms = elapsed_ms(t);
-    let threads = options.model.threads.max(1);
+    let threads = model.threads();
     let preprocess = time_runs(options.runs, || {
         Ok(crate::preprocess::preprocess_with_threads(photo, threads))
     })?;
@@ -195,24 +173,27 @@ pub fn run_benchmark(
 
     let prompt = diagonal_prompt(photo, options.points);
     let t = Instant::now();
-    model.predict(&embedding, &prompt, None)?;
-    let first_predict_ms = elapsed_ms(t);
+    model.segment(&embedding, &prompt, None)?;
+    let first_segment_ms = elapsed_ms(t);
     let decode = time_runs(options.runs, || model.decode(&embedding, &prompt))?;
-    let predict = time_runs(options.runs, || model.predict(&embedding, &prompt, None))?;
+    let segment = time_runs(options.runs, || model.segment(&embedding, &prompt, None))?;
 
     Ok(BenchmarkReport {
+        engine: "tract",
         threads,
         decoder_planning: format!("{:?}", options.model.decoder_planning),
-        image_width: photo.width(),
-        image_height: photo.height(),
+        image: ImageSize {
+            width: photo.width(),
+            height: photo.height(),
+        },
         points: options.points,
         cold_start_ms,
         first_encode_ms,
-        first_predict_ms,
+        first_segment_ms,
         preprocess,
         encode,
         decode,
-        predict,
+        segment,
         peak_rss_bytes: peak_rss_bytes(),
         encoder_sha256: to_hex(model.encoder_sha256()),
         decoder_sha256: to_hex(model.decoder_sha256()),
@@ -235,9 +216,9 @@ mod tests {
         let photo = RgbImage::from_packed(30, 20, vec![0; 30 * 20 * 3]);
         let p = diagonal_prompt(&photo, 2);
         let (first, second) = (p.points[0], p.points[1]);
-        assert_eq!(first.label, crate::PointLabel::Positive);
+        assert!(first.positive);
         assert!((first.x - 10.0).abs() < 1e-4 && (first.y - 40.0 / 3.0).abs() < 1e-4);
-        assert_eq!(second.label, crate::PointLabel::Negative);
+        assert!(!second.positive);
         assert!((second.x - 20.0).abs() < 1e-4 && (second.y - 20.0 / 3.0).abs() < 1e-4);
     }
 }

@@ -22,8 +22,8 @@ use crate::engine::decoder::{DecoderOutput, ImageContext};
 use crate::error::{Error, Result};
 use crate::outputs::CocoRle;
 use crate::postprocess::{self, BoundingBox};
-use crate::prompt::{self, Prompt};
-use crate::{EdgeSam, Embedding, Mask};
+use crate::prompt::{self, SegmentPrompt};
+use crate::{Embedding, Mask, SegmentAnything};
 
 /// The decoder's multimask candidates, the ones SAM's generator uses (0 is the single-mask token).
 const MULTIMASK: std::ops::RangeInclusive<usize> = 1..=3;
@@ -335,7 +335,7 @@ fn on_workers<T: Send>(
     Ok(out)
 }
 
-impl EdgeSam {
+impl SegmentAnything {
     /// Generates masks for everything in the photo; see the module documentation. `progress` is
     /// called after each step from the worker threads; returning `false` cancels the generation,
     /// which then ends with [`Error::Cancelled`] within one decoder run per worker.
@@ -483,7 +483,7 @@ impl EdgeSam {
         executor: &Executor,
     ) -> Result<DecoderOutput> {
         let (original, resized) = (embedding.image_size(), embedding.resized_size());
-        let decoder_prompt = prompt::decoder_prompt(&Prompt::point(x, y), original, resized);
+        let decoder_prompt = prompt::decoder_prompt(&SegmentPrompt::point(x, y), original, resized);
         self.decoder
             .run(embedding.tensor(), context, &decoder_prompt, executor)
     }

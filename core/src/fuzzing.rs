@@ -6,8 +6,8 @@
 use crate::embedding::{Embedding, BYTE_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC};
 use crate::error::Error;
 use crate::image::{self, PixelFormat, RgbImage, MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE};
-use crate::prompt::{BoxPrompt, Point, PointLabel, Prompt};
-use crate::EdgeSam;
+use crate::prompt::{PromptBox, PromptPoint, SegmentPrompt};
+use crate::SegmentAnything;
 
 /// A decoded image's invariants: a supported size and exactly its packed RGB bytes.
 fn assert_sound_image(image: &RgbImage) {
@@ -110,13 +110,13 @@ pub fn embedding_bytes(data: &[u8]) {
 
 /// A loaded model pair and one embedding of it, for [`prompt`].
 pub struct PromptFixture {
-    model: EdgeSam,
+    model: SegmentAnything,
     embedding: Vec<u8>,
 }
 
 impl PromptFixture {
     /// Encodes a small photo once with `model`.
-    pub fn new(model: EdgeSam) -> crate::Result<Self> {
+    pub fn new(model: SegmentAnything) -> crate::Result<Self> {
         let photo = RgbImage::new(64, 48, vec![128; 64 * 48 * 3])?;
         let embedding = model.encode(&photo)?.to_bytes();
         Ok(PromptFixture { model, embedding })
@@ -131,7 +131,7 @@ impl PromptFixture {
     }
 }
 
-/// `EdgeSam::predict` with a prompt read from bytes: photo width and height (12 bits each, so
+/// `SegmentAnything::segment` with a prompt read from bytes: photo width and height (12 bits each, so
 /// that a run stays fast), a flags byte (bit 0: a box follows, bits 1-3: mask index, 0 meaning
 /// the default and 1..=6 asking for 0..=5), the box as 4 f32, then points of 2 f32 and a
 /// label byte (bit 0 positive). Returns a mask of the photo's size, `BadPrompt` or
@@ -142,9 +142,9 @@ pub fn prompt(fixture: &PromptFixture, data: &[u8]) {
     let flags = data.get(4).copied().unwrap_or(0);
     let f32_at = |at: usize| f32::from_le_bytes(le_bytes(data, at));
     let mut at = 5;
-    let bbox = (flags & 1 == 1).then(|| {
+    let r#box = (flags & 1 == 1).then(|| {
         at += 16;
-        BoxPrompt {
+        PromptBox {
             x0: f32_at(5),
             y0: f32_at(9),
             x1: f32_at(13),
@@ -155,14 +155,10 @@ pub fn prompt(fixture: &PromptFixture, data: &[u8]) {
         .get(at..)
         .unwrap_or(&[])
         .chunks_exact(9)
-        .map(|p| Point {
+        .map(|p| PromptPoint {
             x: f32::from_le_bytes(le_bytes(p, 0)),
             y: f32::from_le_bytes(le_bytes(p, 4)),
-            label: if p[8] & 1 == 1 {
-                PointLabel::Positive
-            } else {
-                PointLabel::Negative
-            },
+            positive: p[8] & 1 == 1,
         })
         .collect();
     let mask_index = match (flags >> 1) & 7 {
@@ -177,19 +173,19 @@ pub fn prompt(fixture: &PromptFixture, data: &[u8]) {
         }
         Err(other) => panic!("Embedding::from_bytes gave an unexpected error: {other}"),
     };
-    let prompt = Prompt { points, bbox };
-    match fixture.model.predict(&embedding, &prompt, mask_index) {
-        Ok(prediction) => {
+    let prompt = SegmentPrompt { points, r#box };
+    match fixture.model.segment(&embedding, &prompt, mask_index) {
+        Ok(segmentation) => {
             assert!(prompt.validate(width, height).is_ok());
-            let mask = &prediction.mask;
+            let mask = &segmentation.mask;
             assert_eq!((mask.width, mask.height), (width, height));
             assert_eq!(mask.data.len(), width as usize * height as usize);
             assert!(mask.data.iter().all(|&v| v == 0 || v == 255));
-            assert!(prediction.mask_index < 4);
-            assert!(prediction.scores.iter().all(|s| s.is_finite()));
+            assert!(segmentation.mask_index < 4);
+            assert!(segmentation.scores.iter().all(|s| s.is_finite()));
         }
         Err(Error::BadPrompt { .. }) => assert!(prompt.validate(width, height).is_err()),
         Err(Error::MaskIndexOutOfRange { index }) => assert!(index >= 4),
-        Err(other) => panic!("predict gave an unexpected error: {other}"),
+        Err(other) => panic!("segment gave an unexpected error: {other}"),
     }
 }

@@ -10,8 +10,8 @@ use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 use mozjpeg::decompress::DecompressStarted;
 use mozjpeg::{ColorSpace, Decompress, Marker};
 
-use crate::error::{Error, Result};
 use crate::engine::contract::resized_size;
+use crate::error::{Error, Result};
 
 /// Smallest accepted side: a 1-pixel-wide picture holds no object to segment.
 pub const MIN_IMAGE_SIDE: u32 = 2;
@@ -94,7 +94,7 @@ impl PixelFormat {
 }
 
 /// Rejects pictures the pipeline cannot handle, before anything is allocated for them.
-pub fn check_size(width: u32, height: u32) -> Result<()> {
+pub(crate) fn check_size(width: u32, height: u32) -> Result<()> {
     let unsupported = |detail: String| Error::UnsupportedImageSize {
         width,
         height,

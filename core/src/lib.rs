@@ -1,16 +1,20 @@
 //! EdgeSAM — on-device Segment Anything — on the pure-Rust inference engine tract.
 //!
-//! Load the official encoder and decoder ONNX files once, [`EdgeSam::encode`] each photo once,
-//! then [`EdgeSam::predict`] a mask per tap from the kept [`Embedding`]:
+//! Load the official encoder and decoder ONNX files once, [`SegmentAnything::encode`] each photo
+//! once, then [`SegmentAnything::segment`] a mask per tap from the kept [`Embedding`]:
 //!
 //! ```no_run
-//! use edgesam::{EdgeSam, Options, Prompt, decode_image};
+//! use edgesam::{decode_image, Options, PromptPoint, SegmentAnything, SegmentPrompt};
 //! # fn main() -> edgesam::Result<()> {
-//! let model = EdgeSam::from_files("edge_sam_3x_encoder.onnx", "edge_sam_3x_decoder.onnx", Options::default())?;
+//! let model = SegmentAnything::from_files("edge_sam_3x_encoder.onnx", "edge_sam_3x_decoder.onnx", Options::default())?;
 //! let photo = decode_image(&std::fs::read("photo.jpg").unwrap())?;
 //! let embedding = model.encode(&photo)?;
-//! let prediction = model.predict(&embedding, &Prompt::point(812.0, 430.0), None)?;
-//! println!("score {} area {}", prediction.score(), prediction.mask.area());
+//! let tap = SegmentPrompt {
+//!     points: vec![PromptPoint::positive(812.0, 430.0), PromptPoint::negative(600.0, 300.0)],
+//!     r#box: None,
+//! };
+//! let segmentation = model.segment(&embedding, &tap, None)?;
+//! println!("score {} area {}", segmentation.score(), segmentation.mask.area());
 //! # Ok(()) }
 //! ```
 //!
@@ -20,41 +24,46 @@
 //! `postprocess` (OpenCV-style bilinear upsample, crop, resize, threshold at 0).
 
 pub mod benchmark;
-pub mod embedding;
-pub mod engine;
-pub mod error;
+mod embedding;
+mod engine;
+mod error;
 pub mod everything;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod image;
+mod image;
 pub mod outputs;
 mod parallel;
-pub mod postprocess;
-pub mod preprocess;
-pub mod prompt;
+mod postprocess;
+mod preprocess;
+mod prompt;
 
 use std::path::Path;
 
 use tract_linalg::multithread::Executor;
 
 pub use embedding::Embedding;
-use engine::contract::{self, CANDIDATES, LOW_RES_SIDE};
+/// The graphs' shapes and constants, and the official files' names.
+pub use engine::contract;
+use engine::contract::{CANDIDATES, LOW_RES_SIDE};
 use engine::decoder::{Decoder, DecoderOutput, ImageContext};
 use engine::encoder::Encoder;
-pub use engine::{DecoderPlanning, ModelReport};
+pub use engine::{DecoderPlanning, ModelInterface, ModelReport};
 pub use error::{Error, ModelRole, Result};
 pub use everything::{AutoMask, EverythingOptions, EverythingProgress};
-pub use image::{decode_image, from_raw_pixels, PixelFormat, RgbImage};
+pub use image::{
+    decode_image, from_raw_pixels, PixelFormat, RgbImage, MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE,
+};
 pub use postprocess::BoundingBox;
-pub use preprocess::EncoderInput;
-pub use prompt::{BoxPrompt, Point, PointLabel, Prompt};
+use preprocess::EncoderInput;
+pub use prompt::{PromptBox, PromptPoint, SegmentPrompt, MAX_POINTS};
 
 use postprocess::STABILITY_OFFSET;
 
 /// How a model pair runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
-    /// Threads for tract's convolutions and matrix products; 0 or 1 runs on the calling thread.
+    /// Threads for tract's convolutions and matrix products and for the pre- and
+    /// post-processing loops: 0 uses one per available core, 1 the calling thread only.
     pub threads: usize,
     /// How the decoder handles a point count that changes between taps.
     pub decoder_planning: DecoderPlanning,
@@ -103,7 +112,7 @@ impl Mask {
 
 /// The decoder's answer to one prompt.
 #[derive(Debug, Clone)]
-pub struct Prediction {
+pub struct Segmentation {
     /// The four candidates' scores: stability scores with the official decoder file, IoU
     /// predictions with a plain export. A candidate with no logit above -1, whose stability
     /// score the graph computes as 0/0, scores 0.
@@ -116,7 +125,7 @@ pub struct Prediction {
     pub mask: Mask,
 }
 
-impl Prediction {
+impl Segmentation {
     /// The chosen candidate's score.
     pub fn score(&self) -> f32 {
         self.scores[self.mask_index]
@@ -136,7 +145,7 @@ impl Prediction {
 }
 
 /// An EdgeSAM encoder/decoder pair, loaded once; share it between threads freely.
-pub struct EdgeSam {
+pub struct SegmentAnything {
     encoder: Encoder,
     decoder: Decoder,
     executor: Executor,
@@ -144,17 +153,17 @@ pub struct EdgeSam {
     threads: usize,
 }
 
-impl std::fmt::Debug for EdgeSam {
+impl std::fmt::Debug for SegmentAnything {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "EdgeSam(encoder {})",
+            "SegmentAnything(encoder {})",
             contract::to_hex(&self.encoder.sha256()[..8])
         )
     }
 }
 
-impl EdgeSam {
+impl SegmentAnything {
     /// Loads the pair from ONNX files (the official ones, unmodified).
     pub fn from_files(
         encoder: impl AsRef<Path>,
@@ -191,13 +200,22 @@ impl EdgeSam {
 
     /// Pairs an encoder and a decoder loaded separately.
     fn from_parts(encoder: Encoder, decoder: Decoder, threads: usize) -> Self {
-        log::info!("running on {} thread(s)", threads.max(1));
-        EdgeSam {
+        let threads = match threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        log::info!("running on {threads} thread(s)");
+        SegmentAnything {
             encoder,
             decoder,
             executor: engine::executor_for(threads),
-            threads: threads.max(1),
+            threads,
         }
+    }
+
+    /// Threads the pair runs on: [`Options::threads`] with 0 resolved to the core count.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// SHA-256 of the encoder file: embeddings carry it to catch a mismatched pair.
@@ -210,12 +228,12 @@ impl EdgeSam {
         self.decoder.sha256()
     }
 
-    /// Encodes a photo once; keep the embedding and predict from it per tap.
+    /// Encodes a photo once; keep the embedding and segment from it per tap.
     pub fn encode(&self, image: &RgbImage) -> Result<Embedding> {
         self.encode_cancellable(image, &|| false)
     }
 
-    /// [`EdgeSam::encode`] that stops with [`Error::Cancelled`] soon after `cancelled` answers
+    /// [`SegmentAnything::encode`] that stops with [`Error::Cancelled`] soon after `cancelled` answers
     /// true: it is asked after pre-processing and before each node of the encoder graph.
     pub fn encode_cancellable(
         &self,
@@ -224,16 +242,6 @@ impl EdgeSam {
     ) -> Result<Embedding> {
         let input = preprocess::preprocess_with_threads(image, self.threads);
         self.encode_preprocessed_cancellable(&input, image.width(), image.height(), cancelled)
-    }
-
-    /// Encodes an already pre-processed photo of `width` x `height` pixels.
-    pub fn encode_preprocessed(
-        &self,
-        input: &EncoderInput,
-        width: u32,
-        height: u32,
-    ) -> Result<Embedding> {
-        self.encode_preprocessed_cancellable(input, width, height, &|| false)
     }
 
     fn encode_preprocessed_cancellable(
@@ -277,7 +285,11 @@ impl EdgeSam {
     }
 
     /// Runs the decoder alone: the four candidates' scores and 256x256 logits, no post-processing.
-    pub(crate) fn decode(&self, embedding: &Embedding, prompt: &Prompt) -> Result<DecoderOutput> {
+    pub(crate) fn decode(
+        &self,
+        embedding: &Embedding,
+        prompt: &SegmentPrompt,
+    ) -> Result<DecoderOutput> {
         if embedding.encoder_sha256() != self.encoder.sha256() {
             return Err(Error::bad_embedding(format!(
                 "it was made by another encoder (SHA-256 {}), this model pair's is {}",
@@ -297,14 +309,15 @@ impl EdgeSam {
         )
     }
 
-    /// Predicts the mask for a prompt. `mask_index` picks a candidate (0..=3); `None` picks as
-    /// the official demo does: the best score when there are points, candidate 0 for a box alone.
-    pub fn predict(
+    /// Segments the object a prompt marks. `mask_index` picks a candidate (0..=3); `None` picks
+    /// as the official demo does: the best score when there are points, candidate 0 for a box
+    /// alone.
+    pub fn segment(
         &self,
         embedding: &Embedding,
-        prompt: &Prompt,
+        prompt: &SegmentPrompt,
         mask_index: Option<usize>,
-    ) -> Result<Prediction> {
+    ) -> Result<Segmentation> {
         if let Some(index) = mask_index.filter(|&i| i >= CANDIDATES) {
             return Err(Error::MaskIndexOutOfRange { index });
         }
@@ -325,15 +338,70 @@ impl EdgeSam {
             ),
         };
         log::debug!(
-            "predicted {} tokens: decoder {decoded:?}, total {:?}",
+            "segmented {} tokens: decoder {decoded:?}, total {:?}",
             prompt.token_count(),
             started.elapsed()
         );
-        Ok(Prediction {
+        Ok(Segmentation {
             scores: out.scores,
             low_res_logits: out.masks,
             mask_index: index,
             mask,
+        })
+    }
+}
+
+/// One photo's whole run with every intermediate value kept, for checking the pipeline against
+/// the reference stage by stage (`edgesam segment --dump-dir`).
+#[derive(Debug, Clone)]
+pub struct Trace {
+    /// The encoder's input, `[1, 3, 1024, 1024]` channel-major: the resized, normalised and
+    /// padded photo.
+    pub encoder_input: Vec<f32>,
+    /// The encoder's output.
+    pub embedding: Embedding,
+    /// The decoder's `point_coords` `[1, N, 2]`, in the encoder's frame.
+    pub point_coords: Vec<f32>,
+    /// The decoder's `point_labels` `[1, N]`.
+    pub point_labels: Vec<f32>,
+    /// The answer, as [`SegmentAnything::segment`] gives it.
+    pub segmentation: Segmentation,
+    /// How long pre-processing, encoding and segmenting took.
+    pub preprocess_time: std::time::Duration,
+    pub encode_time: std::time::Duration,
+    pub segment_time: std::time::Duration,
+}
+
+impl SegmentAnything {
+    /// [`SegmentAnything::encode`] then [`SegmentAnything::segment`], keeping every intermediate
+    /// value; the results are the same as those two calls give.
+    pub fn segment_traced(
+        &self,
+        image: &RgbImage,
+        prompt: &SegmentPrompt,
+        mask_index: Option<usize>,
+    ) -> Result<Trace> {
+        let started = std::time::Instant::now();
+        let input = preprocess::preprocess_with_threads(image, self.threads);
+        let preprocess_time = started.elapsed();
+        let started = std::time::Instant::now();
+        let embedding =
+            self.encode_preprocessed_cancellable(&input, image.width(), image.height(), &|| false)?;
+        let encode_time = started.elapsed();
+        let started = std::time::Instant::now();
+        let segmentation = self.segment(&embedding, prompt, mask_index)?;
+        let segment_time = started.elapsed();
+        let decoder_prompt =
+            prompt::decoder_prompt(prompt, embedding.image_size(), embedding.resized_size());
+        Ok(Trace {
+            encoder_input: input.data,
+            embedding,
+            point_coords: decoder_prompt.coords,
+            point_labels: decoder_prompt.labels,
+            segmentation,
+            preprocess_time,
+            encode_time,
+            segment_time,
         })
     }
 }

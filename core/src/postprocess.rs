@@ -5,7 +5,7 @@
 use crate::engine::contract::{ENCODER_SIDE, LOW_RES_SIDE};
 
 /// Logit offset of SAM's stability score.
-pub const STABILITY_OFFSET: f32 = 1.0;
+pub(crate) const STABILITY_OFFSET: f32 = 1.0;
 
 /// For one output coordinate: the two source samples and the weight of the second.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,8 +89,13 @@ fn resize_linear_window(
     out
 }
 
+#[cfg(test)]
 /// Bilinear resize with OpenCV's INTER_LINEAR geometry.
-pub fn resize_linear(src: &[f32], src_size: (usize, usize), dst_size: (usize, usize)) -> Vec<f32> {
+pub(crate) fn resize_linear(
+    src: &[f32],
+    src_size: (usize, usize),
+    dst_size: (usize, usize),
+) -> Vec<f32> {
     resize_linear_window(src, src_size, dst_size, dst_size)
 }
 
@@ -106,9 +111,10 @@ fn cropped_frame_logits(low_res: &[f32], resized: (u32, u32)) -> Vec<f32> {
     )
 }
 
+#[cfg(test)]
 /// One 256x256 logit mask brought to the photo's `width` x `height`: upsample to the 1024 frame,
 /// crop the `resized` area that holds the photo, resize to the photo.
-pub fn logits_to_image_size(
+pub(crate) fn logits_to_image_size(
     low_res: &[f32],
     resized: (u32, u32),
     original: (u32, u32),
@@ -123,7 +129,7 @@ pub fn logits_to_image_size(
 /// The mask bytes of [`threshold`]`(`[`logits_to_image_size`]`(..))`, with the same arithmetic,
 /// thresholded as each value is computed: a 12-megapixel photo never holds its 48 MB of float
 /// logits. The final resize runs on up to `threads` threads.
-pub fn mask_at_image_size(
+pub(crate) fn mask_at_image_size(
     low_res: &[f32],
     resized: (u32, u32),
     original: (u32, u32),
@@ -143,8 +149,9 @@ pub fn mask_at_image_size(
     mask
 }
 
+#[cfg(test)]
 /// Mask bytes from logits: 255 where the logit is above 0, else 0.
-pub fn threshold(logits: &[f32]) -> Vec<u8> {
+pub(crate) fn threshold(logits: &[f32]) -> Vec<u8> {
     logits
         .iter()
         .map(|&l| if l > 0.0 { 255 } else { 0 })
@@ -153,7 +160,7 @@ pub fn threshold(logits: &[f32]) -> Vec<u8> {
 
 /// SAM's stability score: `#(logit > offset) / #(logit > -offset)`; 0 when nothing is above
 /// `-offset` (an empty mask is not stable, and 0/0 must not leak out as NaN).
-pub fn stability_score(logits: &[f32], offset: f32) -> f32 {
+pub(crate) fn stability_score(logits: &[f32], offset: f32) -> f32 {
     stability_of(logits.iter().copied(), offset)
 }
 
@@ -181,7 +188,7 @@ pub struct BoundingBox {
 }
 
 /// Bounding box of the non-zero bytes of a `width`-wide mask; `None` for an empty mask.
-pub fn bounding_box(mask: &[u8], width: u32) -> Option<BoundingBox> {
+pub(crate) fn bounding_box(mask: &[u8], width: u32) -> Option<BoundingBox> {
     let (x0, y0, x1, y1) = extent(mask.chunks_exact(width as usize), |&v| v != 0)?;
     Some(BoundingBox {
         x: x0 as u32,

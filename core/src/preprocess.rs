@@ -5,24 +5,25 @@ use crate::engine::contract::{resized_size, ENCODER_SIDE};
 use crate::image::RgbImage;
 
 /// Per-channel mean and standard deviation on the 0..255 scale (SAM's ImageNet statistics).
-pub const PIXEL_MEAN: [f32; 3] = [123.675, 116.28, 103.53];
-pub const PIXEL_STD: [f32; 3] = [58.395, 57.12, 57.375];
+pub(crate) const PIXEL_MEAN: [f32; 3] = [123.675, 116.28, 103.53];
+pub(crate) const PIXEL_STD: [f32; 3] = [58.395, 57.12, 57.375];
 
 /// The encoder input: `[1, 3, 1024, 1024]` f32, channel-major, plus the size of the image inside it.
 #[derive(Debug, Clone)]
-pub struct EncoderInput {
+pub(crate) struct EncoderInput {
     pub data: Vec<f32>,
     pub resized_width: u32,
     pub resized_height: u32,
 }
 
 /// Resize, normalise and pad an RGB image into the encoder's input tensor.
-pub fn preprocess(image: &RgbImage) -> EncoderInput {
+#[cfg(test)]
+pub(crate) fn preprocess(image: &RgbImage) -> EncoderInput {
     preprocess_with_threads(image, 1)
 }
 
 /// [`preprocess`] with the resize on up to `threads` threads (the result is the same).
-pub fn preprocess_with_threads(image: &RgbImage, threads: usize) -> EncoderInput {
+pub(crate) fn preprocess_with_threads(image: &RgbImage, threads: usize) -> EncoderInput {
     let (new_w, new_h) = resized_size(image.width(), image.height());
     let resized = resize_bilinear_antialiased(image, new_w, new_h, threads);
     let plane = ENCODER_SIDE * ENCODER_SIDE;
@@ -148,7 +149,7 @@ fn resample_columns(src: &[u8], row_len: usize, taps: &[Taps], dst: &mut [u8], t
 /// Pillow's `Image.resize(size, Image.BILINEAR)` for an RGB image, bit for bit: a horizontal pass
 /// into an 8-bit intermediate, then a vertical pass, each skipped when its axis keeps its size.
 /// Rows are shared out between up to `threads` threads.
-pub fn resize_bilinear_antialiased(
+pub(crate) fn resize_bilinear_antialiased(
     image: &RgbImage,
     new_w: u32,
     new_h: u32,

@@ -7,45 +7,46 @@ use crate::error::{Error, Result};
 /// in every attention layer of the decoder, so an unbounded count is an unbounded cost.
 pub const MAX_POINTS: usize = 64;
 
-/// Whether a tap marks the object (positive) or the background (negative).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PointLabel {
-    Negative,
-    Positive,
-}
+/// The decoder graph's labels: a background point, an object point, and a box's top-left and
+/// bottom-right corners (SAM's prompt encoder also knows -1, a padding point, never sent here).
+const NEGATIVE_LABEL: f32 = 0.0;
+const POSITIVE_LABEL: f32 = 1.0;
+const BOX_CORNER_LABELS: [f32; 2] = [2.0, 3.0];
 
-impl PointLabel {
-    /// The label value the decoder graph expects.
-    fn decoder_value(self) -> f32 {
-        match self {
-            PointLabel::Negative => 0.0,
-            PointLabel::Positive => 1.0,
-        }
-    }
-}
-
-/// A tap in the original photo's pixel coordinates (x to the right, y down).
+/// A tap in the original photo's pixel coordinates (x to the right, y down): `positive` marks
+/// the object, otherwise the background.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Point {
+pub struct PromptPoint {
     pub x: f32,
     pub y: f32,
-    pub label: PointLabel,
+    pub positive: bool,
 }
 
-impl Point {
+impl PromptPoint {
+    /// A tap on the object.
     pub fn positive(x: f32, y: f32) -> Self {
-        Point {
+        PromptPoint {
             x,
             y,
-            label: PointLabel::Positive,
+            positive: true,
         }
     }
 
+    /// A tap on the background.
     pub fn negative(x: f32, y: f32) -> Self {
-        Point {
+        PromptPoint {
             x,
             y,
-            label: PointLabel::Negative,
+            positive: false,
+        }
+    }
+
+    /// The label value the decoder graph expects.
+    fn decoder_label(self) -> f32 {
+        if self.positive {
+            POSITIVE_LABEL
+        } else {
+            NEGATIVE_LABEL
         }
     }
 }
@@ -53,14 +54,14 @@ impl Point {
 /// A box given by two opposite corners in the photo's pixels. The corners may come in any order
 /// (a drag from right to left is the same box).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BoxPrompt {
+pub struct PromptBox {
     pub x0: f32,
     pub y0: f32,
     pub x1: f32,
     pub y1: f32,
 }
 
-impl BoxPrompt {
+impl PromptBox {
     /// Top-left and bottom-right corners.
     fn corners(&self) -> [(f32, f32); 2] {
         [
@@ -72,34 +73,34 @@ impl BoxPrompt {
 
 /// Any number of points, an optional box, or both.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Prompt {
-    pub points: Vec<Point>,
-    pub bbox: Option<BoxPrompt>,
+pub struct SegmentPrompt {
+    pub points: Vec<PromptPoint>,
+    pub r#box: Option<PromptBox>,
 }
 
-impl Prompt {
+impl SegmentPrompt {
     pub fn point(x: f32, y: f32) -> Self {
-        Prompt {
-            points: vec![Point::positive(x, y)],
-            bbox: None,
+        SegmentPrompt {
+            points: vec![PromptPoint::positive(x, y)],
+            r#box: None,
         }
     }
 
     pub fn with_box(x0: f32, y0: f32, x1: f32, y1: f32) -> Self {
-        Prompt {
+        SegmentPrompt {
             points: vec![],
-            bbox: Some(BoxPrompt { x0, y0, x1, y1 }),
+            r#box: Some(PromptBox { x0, y0, x1, y1 }),
         }
     }
 
     /// Tokens the decoder will see: one per point, two for the box.
     pub fn token_count(&self) -> usize {
-        self.points.len() + if self.bbox.is_some() { 2 } else { 0 }
+        self.points.len() + if self.r#box.is_some() { 2 } else { 0 }
     }
 
     /// The candidate the official demo shows: index 0 (SAM's single-mask output) for a box alone,
     /// the best-scoring of the four whenever there are points.
-    pub fn default_mask_index(&self, scores: &[f32; 4]) -> usize {
+    pub(crate) fn default_mask_index(&self, scores: &[f32; 4]) -> usize {
         if self.points.is_empty() {
             return 0;
         }
@@ -114,8 +115,8 @@ impl Prompt {
     }
 
     /// Checks the prompt against a `width` x `height` photo.
-    pub fn validate(&self, width: u32, height: u32) -> Result<()> {
-        if self.points.is_empty() && self.bbox.is_none() {
+    pub(crate) fn validate(&self, width: u32, height: u32) -> Result<()> {
+        if self.points.is_empty() && self.r#box.is_none() {
             return Err(Error::bad_prompt(
                 "a prompt needs at least one point or a box",
             ));
@@ -142,7 +143,7 @@ impl Prompt {
         for (i, p) in self.points.iter().enumerate() {
             check(&format!("point {i}"), p.x, p.y)?;
         }
-        if let Some(b) = &self.bbox {
+        if let Some(b) = &self.r#box {
             check("box corner", b.x0, b.y0)?;
             check("box corner", b.x1, b.y1)?;
         }
@@ -151,7 +152,12 @@ impl Prompt {
 }
 
 /// Maps a photo coordinate into the resized 1024 frame: `x * new_w / w`, `y * new_h / h`.
-pub fn to_encoder_frame(x: f32, y: f32, original: (u32, u32), resized: (u32, u32)) -> (f32, f32) {
+pub(crate) fn to_encoder_frame(
+    x: f32,
+    y: f32,
+    original: (u32, u32),
+    resized: (u32, u32),
+) -> (f32, f32) {
     let sx = resized.0 as f64 / original.0 as f64;
     let sy = resized.1 as f64 / original.1 as f64;
     ((x as f64 * sx) as f32, (y as f64 * sy) as f32)
@@ -160,16 +166,20 @@ pub fn to_encoder_frame(x: f32, y: f32, original: (u32, u32), resized: (u32, u32
 /// Builds the decoder inputs: the user's points first, then the box as two points labelled 2 and
 /// 3, as SAM's prompt encoder orders them. No padding point is added: the official ONNX pipeline
 /// adds none, and one would change the logits.
-pub fn decoder_prompt(prompt: &Prompt, original: (u32, u32), resized: (u32, u32)) -> DecoderPrompt {
+pub(crate) fn decoder_prompt(
+    prompt: &SegmentPrompt,
+    original: (u32, u32),
+    resized: (u32, u32),
+) -> DecoderPrompt {
     let mut coords = Vec::with_capacity(prompt.token_count() * 2);
     let mut labels = Vec::with_capacity(prompt.token_count());
     for p in &prompt.points {
         let (x, y) = to_encoder_frame(p.x, p.y, original, resized);
         coords.extend([x, y]);
-        labels.push(p.label.decoder_value());
+        labels.push(p.decoder_label());
     }
-    if let Some(b) = &prompt.bbox {
-        for ((x, y), label) in b.corners().into_iter().zip([2.0, 3.0]) {
+    if let Some(b) = &prompt.r#box {
+        for ((x, y), label) in b.corners().into_iter().zip(BOX_CORNER_LABELS) {
             let (x, y) = to_encoder_frame(x, y, original, resized);
             coords.extend([x, y]);
             labels.push(label);
@@ -199,9 +209,12 @@ mod tests {
 
     #[test]
     fn points_then_box_corners_with_labels() {
-        let prompt = Prompt {
-            points: vec![Point::positive(10.0, 20.0), Point::negative(30.0, 40.0)],
-            bbox: Some(BoxPrompt {
+        let prompt = SegmentPrompt {
+            points: vec![
+                PromptPoint::positive(10.0, 20.0),
+                PromptPoint::negative(30.0, 40.0),
+            ],
+            r#box: Some(PromptBox {
                 x0: 100.0,
                 y0: 80.0,
                 x1: 50.0,
@@ -220,28 +233,31 @@ mod tests {
     #[test]
     fn default_choice_is_argmax_for_points_and_zero_for_a_box_alone() {
         let scores = [0.2, 0.9, 0.4, 0.9];
-        assert_eq!(Prompt::point(1.0, 1.0).default_mask_index(&scores), 1);
         assert_eq!(
-            Prompt::with_box(0.0, 0.0, 5.0, 5.0).default_mask_index(&scores),
+            SegmentPrompt::point(1.0, 1.0).default_mask_index(&scores),
+            1
+        );
+        assert_eq!(
+            SegmentPrompt::with_box(0.0, 0.0, 5.0, 5.0).default_mask_index(&scores),
             0
         );
-        let mut both = Prompt::with_box(0.0, 0.0, 5.0, 5.0);
-        both.points.push(Point::negative(2.0, 2.0));
+        let mut both = SegmentPrompt::with_box(0.0, 0.0, 5.0, 5.0);
+        both.points.push(PromptPoint::negative(2.0, 2.0));
         assert_eq!(both.default_mask_index(&[0.1, 0.2, 0.7, 0.3]), 2);
     }
 
     #[test]
     fn invalid_prompts_are_refused() {
         let bad = [
-            Prompt::default(),
-            Prompt::point(f32::NAN, 1.0),
-            Prompt::point(1.0, f32::INFINITY),
-            Prompt::point(-1.0, 1.0),
-            Prompt::point(101.0, 1.0),
-            Prompt::with_box(0.0, 0.0, 10.0, 51.0),
-            Prompt {
-                points: vec![Point::positive(1.0, 1.0); MAX_POINTS + 1],
-                bbox: None,
+            SegmentPrompt::default(),
+            SegmentPrompt::point(f32::NAN, 1.0),
+            SegmentPrompt::point(1.0, f32::INFINITY),
+            SegmentPrompt::point(-1.0, 1.0),
+            SegmentPrompt::point(101.0, 1.0),
+            SegmentPrompt::with_box(0.0, 0.0, 10.0, 51.0),
+            SegmentPrompt {
+                points: vec![PromptPoint::positive(1.0, 1.0); MAX_POINTS + 1],
+                r#box: None,
             },
         ];
         for p in bad {
@@ -250,8 +266,8 @@ mod tests {
                 "{p:?}"
             );
         }
-        assert!(Prompt::point(100.0, 50.0).validate(100, 50).is_ok());
-        assert!(Prompt::with_box(90.0, 40.0, 10.0, 5.0)
+        assert!(SegmentPrompt::point(100.0, 50.0).validate(100, 50).is_ok());
+        assert!(SegmentPrompt::with_box(90.0, 40.0, 10.0, 5.0)
             .validate(100, 50)
             .is_ok());
     }

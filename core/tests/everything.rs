@@ -8,16 +8,16 @@ use std::sync::{Mutex, OnceLock};
 
 use edgesam::everything::{remove_small_regions, Regions};
 use edgesam::{
-    AutoMask, EdgeSam, Embedding, Error, EverythingOptions, EverythingProgress, Options, Prompt,
-    RgbImage,
+    AutoMask, Embedding, Error, EverythingOptions, EverythingProgress, Options, RgbImage,
+    SegmentAnything, SegmentPrompt,
 };
 
 const W: u32 = 320;
 const H: u32 = 200;
 
-fn model(threads: usize) -> EdgeSam {
+fn model(threads: usize) -> SegmentAnything {
     let (e, d) = common::standins("tiny");
-    EdgeSam::from_files(
+    SegmentAnything::from_files(
         e,
         d,
         Options {
@@ -28,8 +28,8 @@ fn model(threads: usize) -> EdgeSam {
     .expect("tiny stand-ins load")
 }
 
-fn two_threads() -> &'static EdgeSam {
-    static MODEL: OnceLock<EdgeSam> = OnceLock::new();
+fn two_threads() -> &'static SegmentAnything {
+    static MODEL: OnceLock<SegmentAnything> = OnceLock::new();
     MODEL.get_or_init(|| model(2))
 }
 
@@ -51,7 +51,7 @@ fn permissive(points_per_side: u32) -> EverythingOptions {
     }
 }
 
-fn run(model: &EdgeSam, options: &EverythingOptions) -> Vec<AutoMask> {
+fn run(model: &SegmentAnything, options: &EverythingOptions) -> Vec<AutoMask> {
     model.everything(embedding(), options, &|_| true).unwrap()
 }
 
@@ -62,9 +62,9 @@ fn each_mask_is_the_tap_of_its_grid_point_and_they_come_largest_first() {
     assert!(masks.windows(2).all(|p| p[0].area >= p[1].area));
     for m in &masks {
         let tap = two_threads()
-            .predict(
+            .segment(
                 embedding(),
-                &Prompt::point(m.point.0, m.point.1),
+                &SegmentPrompt::point(m.point.0, m.point.1),
                 Some(m.candidate),
             )
             .unwrap();

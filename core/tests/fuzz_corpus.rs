@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 
 use edgesam::fuzzing::{self, PromptFixture};
-use edgesam::{EdgeSam, Options};
+use edgesam::{Options, SegmentAnything};
 
 /// The files of one target's corpus; a missing or empty corpus fails rather than passes.
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
@@ -51,7 +51,7 @@ fn embedding_bytes_corpus() {
 #[test]
 fn prompt_corpus() {
     let (e, d) = common::standins("tiny");
-    let model = EdgeSam::from_files(e, d, Options::default()).unwrap();
+    let model = SegmentAnything::from_files(e, d, Options::default()).unwrap();
     let fixture = PromptFixture::new(model).unwrap();
     replay("prompt", |data| fuzzing::prompt(&fixture, data));
 }

@@ -8,8 +8,8 @@ use common::tiny;
 use std::sync::OnceLock;
 
 use edgesam::{
-    decode_image, from_raw_pixels, DecoderPlanning, EdgeSam, Embedding, Error, ModelRole, Options,
-    PixelFormat, Point, Prompt, RgbImage,
+    decode_image, from_raw_pixels, DecoderPlanning, Embedding, Error, ModelRole, Options,
+    PixelFormat, PromptPoint, RgbImage, SegmentAnything, SegmentPrompt,
 };
 
 const W: u32 = 320;
@@ -24,8 +24,8 @@ fn embedding() -> &'static Embedding {
     EMBEDDING.get_or_init(|| tiny().encode(&photo()).unwrap())
 }
 
-fn load_bytes(encoder: &[u8], decoder: &[u8]) -> Result<EdgeSam, Error> {
-    EdgeSam::from_bytes(encoder, decoder, Options::default())
+fn load_bytes(encoder: &[u8], decoder: &[u8]) -> Result<SegmentAnything, Error> {
+    SegmentAnything::from_bytes(encoder, decoder, Options::default())
 }
 
 #[test]
@@ -33,7 +33,7 @@ fn wrong_model_files_fail_at_load_with_typed_errors() {
     let (e, d) = common::standins("tiny");
     let (enc, dec) = (std::fs::read(&e).unwrap(), std::fs::read(&d).unwrap());
 
-    let missing = EdgeSam::from_files("/no/such/encoder.onnx", &d, Options::default());
+    let missing = SegmentAnything::from_files("/no/such/encoder.onnx", &d, Options::default());
     assert!(
         matches!(missing, Err(Error::ModelFile { .. })),
         "{missing:?}"
@@ -108,7 +108,7 @@ fn wrong_model_files_fail_at_load_with_typed_errors() {
 #[test]
 fn a_point_gives_a_photo_sized_mask_chosen_by_best_score() {
     let p = tiny()
-        .predict(embedding(), &Prompt::point(200.0, 80.0), None)
+        .segment(embedding(), &SegmentPrompt::point(200.0, 80.0), None)
         .unwrap();
     assert_eq!((p.mask.width, p.mask.height), (W, H));
     assert_eq!(p.mask.data.len(), (W * H) as usize);
@@ -133,13 +133,13 @@ fn a_point_gives_a_photo_sized_mask_chosen_by_best_score() {
 
 #[test]
 fn a_box_alone_takes_candidate_zero_and_an_explicit_index_is_honoured() {
-    let boxed = Prompt::with_box(150.0, 30.0, 260.0, 130.0);
-    let p = tiny().predict(embedding(), &boxed, None).unwrap();
+    let boxed = SegmentPrompt::with_box(150.0, 30.0, 260.0, 130.0);
+    let p = tiny().segment(embedding(), &boxed, None).unwrap();
     assert_eq!(p.mask_index, 0);
-    let p2 = tiny().predict(embedding(), &boxed, Some(2)).unwrap();
+    let p2 = tiny().segment(embedding(), &boxed, Some(2)).unwrap();
     assert_eq!(p2.mask_index, 2);
     assert_eq!(p2.scores, p.scores);
-    let r = tiny().predict(embedding(), &boxed, Some(4));
+    let r = tiny().segment(embedding(), &boxed, Some(4));
     assert!(
         matches!(r, Err(Error::MaskIndexOutOfRange { index: 4 })),
         "{r:?}"
@@ -149,10 +149,10 @@ fn a_box_alone_takes_candidate_zero_and_an_explicit_index_is_honoured() {
 #[test]
 fn masks_follow_the_prompt() {
     let a = tiny()
-        .predict(embedding(), &Prompt::point(40.0, 30.0), Some(1))
+        .segment(embedding(), &SegmentPrompt::point(40.0, 30.0), Some(1))
         .unwrap();
     let b = tiny()
-        .predict(embedding(), &Prompt::point(280.0, 170.0), Some(1))
+        .segment(embedding(), &SegmentPrompt::point(280.0, 170.0), Some(1))
         .unwrap();
     let differing = a
         .mask
@@ -165,10 +165,10 @@ fn masks_follow_the_prompt() {
         differing > (W * H) as usize / 100,
         "only {differing} pixels differ"
     );
-    let mut with_negative = Prompt::point(40.0, 30.0);
-    with_negative.points.push(Point::negative(60.0, 40.0));
+    let mut with_negative = SegmentPrompt::point(40.0, 30.0);
+    with_negative.points.push(PromptPoint::negative(60.0, 40.0));
     let c = tiny()
-        .predict(embedding(), &with_negative, Some(1))
+        .segment(embedding(), &with_negative, Some(1))
         .unwrap();
     assert_ne!(a.low_res_logits, c.low_res_logits);
 }
@@ -176,12 +176,12 @@ fn masks_follow_the_prompt() {
 #[test]
 fn bad_prompts_are_typed_errors() {
     for prompt in [
-        Prompt::default(),
-        Prompt::point(f32::NAN, 3.0),
-        Prompt::point(W as f32 + 50.0, 3.0),
-        Prompt::with_box(0.0, 0.0, f32::INFINITY, 3.0),
+        SegmentPrompt::default(),
+        SegmentPrompt::point(f32::NAN, 3.0),
+        SegmentPrompt::point(W as f32 + 50.0, 3.0),
+        SegmentPrompt::with_box(0.0, 0.0, f32::INFINITY, 3.0),
     ] {
-        let r = tiny().predict(embedding(), &prompt, None);
+        let r = tiny().segment(embedding(), &prompt, None);
         assert!(
             matches!(r, Err(Error::BadPrompt { .. })),
             "{prompt:?}: {r:?}"
@@ -190,19 +190,19 @@ fn bad_prompts_are_typed_errors() {
 }
 
 #[test]
-fn a_saved_embedding_predicts_the_same_and_another_encoders_is_refused() {
+fn a_saved_embedding_segments_the_same_and_another_encoders_is_refused() {
     let bytes = embedding().to_bytes();
     let restored = Embedding::from_bytes(&bytes).unwrap();
-    let prompt = Prompt::point(100.0, 100.0);
-    let a = tiny().predict(embedding(), &prompt, None).unwrap();
-    let b = tiny().predict(&restored, &prompt, None).unwrap();
+    let prompt = SegmentPrompt::point(100.0, 100.0);
+    let a = tiny().segment(embedding(), &prompt, None).unwrap();
+    let b = tiny().segment(&restored, &prompt, None).unwrap();
     assert_eq!(a.low_res_logits, b.low_res_logits);
     assert_eq!(a.mask, b.mask);
 
     let mut foreign = bytes.clone();
     foreign[20] ^= 0xff; // first byte of the encoder's SHA-256
     let foreign = Embedding::from_bytes(&foreign).unwrap();
-    let r = tiny().predict(&foreign, &prompt, None);
+    let r = tiny().segment(&foreign, &prompt, None);
     assert!(matches!(r, Err(Error::BadEmbedding { .. })), "{r:?}");
 }
 
@@ -233,7 +233,7 @@ fn raw_rgba_bgra_and_png_give_the_same_embedding() {
 #[test]
 fn symbolic_and_per_point_count_plans_agree_as_the_count_changes() {
     let (e, d) = common::standins("tiny");
-    let per_count = EdgeSam::from_files(
+    let per_count = SegmentAnything::from_files(
         &e,
         &d,
         Options {
@@ -245,19 +245,18 @@ fn symbolic_and_per_point_count_plans_agree_as_the_count_changes() {
     let embedding = embedding();
     for n in [1usize, 2, 5, 1, 2] {
         let points = (0..n)
-            .map(|i| Point {
+            .map(|i| PromptPoint {
                 x: 30.0 + 50.0 * i as f32,
                 y: 20.0 + 30.0 * i as f32,
-                label: if i % 2 == 0 {
-                    edgesam::PointLabel::Positive
-                } else {
-                    edgesam::PointLabel::Negative
-                },
+                positive: i % 2 == 0,
             })
             .collect();
-        let prompt = Prompt { points, bbox: None };
-        let a = tiny().predict(embedding, &prompt, None).unwrap();
-        let b = per_count.predict(embedding, &prompt, None).unwrap();
+        let prompt = SegmentPrompt {
+            points,
+            r#box: None,
+        };
+        let a = tiny().segment(embedding, &prompt, None).unwrap();
+        let b = per_count.segment(embedding, &prompt, None).unwrap();
         let range = a.low_res_logits.iter().fold(0f32, |m, v| m.max(v.abs()));
         let worst = a
             .low_res_logits
@@ -271,7 +270,7 @@ fn symbolic_and_per_point_count_plans_agree_as_the_count_changes() {
 #[test]
 fn two_threads_give_the_answers_of_one() {
     let (e, d) = common::standins("tiny");
-    let threaded = EdgeSam::from_files(
+    let threaded = SegmentAnything::from_files(
         &e,
         &d,
         Options {
@@ -289,9 +288,9 @@ fn two_threads_give_the_answers_of_one() {
         .zip(reference)
         .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
     assert!(worst <= 1e-4 * range, "{worst} of {range}");
-    let prompt = Prompt::point(160.0, 90.0);
-    let a = threaded.predict(&emb, &prompt, Some(0)).unwrap();
-    let b = tiny().predict(embedding(), &prompt, Some(0)).unwrap();
+    let prompt = SegmentPrompt::point(160.0, 90.0);
+    let a = threaded.segment(&emb, &prompt, Some(0)).unwrap();
+    let b = tiny().segment(embedding(), &prompt, Some(0)).unwrap();
     let differing = a
         .mask
         .data
@@ -306,12 +305,12 @@ fn two_threads_give_the_answers_of_one() {
 }
 
 #[test]
-fn the_plain_export_with_an_iou_head_loads_and_predicts() {
+fn the_plain_export_with_an_iou_head_loads_and_segments() {
     let (e, d) = common::standins("tiny-iou");
-    let model = EdgeSam::from_files(e, d, Options::default()).unwrap();
+    let model = SegmentAnything::from_files(e, d, Options::default()).unwrap();
     let emb = model.encode(&photo()).unwrap();
     let p = model
-        .predict(&emb, &Prompt::point(200.0, 80.0), None)
+        .segment(&emb, &SegmentPrompt::point(200.0, 80.0), None)
         .unwrap();
     assert_eq!((p.mask.width, p.mask.height), (W, H));
     assert!(p.scores.iter().all(|s| s.is_finite()));
@@ -324,7 +323,11 @@ fn photos_of_unusual_shapes_are_encoded() {
         let emb = tiny().encode(&img).unwrap();
         assert_eq!(emb.image_size(), (w, h));
         let p = tiny()
-            .predict(&emb, &Prompt::point(w as f32 / 2.0, h as f32 / 2.0), None)
+            .segment(
+                &emb,
+                &SegmentPrompt::point(w as f32 / 2.0, h as f32 / 2.0),
+                None,
+            )
             .unwrap();
         assert_eq!(p.mask.data.len(), (w * h) as usize);
     }

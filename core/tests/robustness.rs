@@ -14,10 +14,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use edgesam::image::MAX_IMAGE_PIXELS;
+use edgesam::MAX_IMAGE_PIXELS;
 use edgesam::{
-    decode_image, from_raw_pixels, EdgeSam, Embedding, Error, ModelRole, Options, PixelFormat,
-    Point, Prompt, RgbImage,
+    decode_image, from_raw_pixels, Embedding, Error, ModelRole, Options, PixelFormat, PromptPoint,
+    RgbImage, SegmentAnything, SegmentPrompt,
 };
 
 /// Counts the bytes allocated by the current thread, so that a test can bound what one call
@@ -61,11 +61,11 @@ const MIB: usize = 1 << 20;
 const W: u32 = 320;
 const H: u32 = 200;
 
-fn full() -> &'static EdgeSam {
-    static MODEL: OnceLock<EdgeSam> = OnceLock::new();
+fn full() -> &'static SegmentAnything {
+    static MODEL: OnceLock<SegmentAnything> = OnceLock::new();
     MODEL.get_or_init(|| {
         let (e, d) = common::standins("full");
-        EdgeSam::from_files(e, d, Options::default()).expect("full stand-ins load")
+        SegmentAnything::from_files(e, d, Options::default()).expect("full stand-ins load")
     })
 }
 
@@ -93,18 +93,18 @@ fn tiny_bytes() -> (Vec<u8>, Vec<u8>) {
     (std::fs::read(e).unwrap(), std::fs::read(d).unwrap())
 }
 
-fn load(encoder: &[u8], decoder: &[u8]) -> Result<EdgeSam, Error> {
-    EdgeSam::from_bytes(encoder, decoder, Options::default())
+fn load(encoder: &[u8], decoder: &[u8]) -> Result<SegmentAnything, Error> {
+    SegmentAnything::from_bytes(encoder, decoder, Options::default())
 }
 
-fn assert_not_a_model(result: Result<EdgeSam, Error>, role: ModelRole, what: &str) {
+fn assert_not_a_model(result: Result<SegmentAnything, Error>, role: ModelRole, what: &str) {
     match result {
         Err(Error::NotAModel { role: r, .. }) if r == role => {}
         other => panic!("{what}: expected NotAModel for the {role}, got {other:?}"),
     }
 }
 
-fn assert_wrong_model(result: Result<EdgeSam, Error>, role: ModelRole, what: &str) {
+fn assert_wrong_model(result: Result<SegmentAnything, Error>, role: ModelRole, what: &str) {
     match result {
         Err(Error::WrongModel { role: r, .. }) if r == role => {}
         other => panic!("{what}: expected WrongModel for the {role}, got {other:?}"),
@@ -168,7 +168,7 @@ fn another_network_swapped_files_and_wrong_dtypes_are_wrong_model() {
 fn a_missing_or_unreadable_model_file_is_model_file() {
     let (_, d) = common::standins("tiny");
     for path in ["/no/such/encoder.onnx", "/"] {
-        let r = EdgeSam::from_files(path, &d, Options::default());
+        let r = SegmentAnything::from_files(path, &d, Options::default());
         assert!(matches!(r, Err(Error::ModelFile { .. })), "{path}: {r:?}");
     }
 }
@@ -399,14 +399,14 @@ fn a_100_megapixel_decompression_bomb_decodes_within_the_memory_bound() {
 
 // Prompts.
 
-fn assert_bad_prompt(prompt: &Prompt, what: &str) {
-    let r = tiny().predict(embedding(), prompt, None);
+fn assert_bad_prompt(prompt: &SegmentPrompt, what: &str) {
+    let r = tiny().segment(embedding(), prompt, None);
     assert!(matches!(r, Err(Error::BadPrompt { .. })), "{what}: {r:?}");
 }
 
 #[test]
 fn impossible_prompts_are_bad_prompts() {
-    assert_bad_prompt(&Prompt::default(), "empty");
+    assert_bad_prompt(&SegmentPrompt::default(), "empty");
     for (x, y) in [
         (f32::NAN, 1.0),
         (1.0, f32::NEG_INFINITY),
@@ -416,17 +416,23 @@ fn impossible_prompts_are_bad_prompts() {
         (5.0, H as f32 + 0.5),
         (-0.001, 5.0),
     ] {
-        assert_bad_prompt(&Prompt::point(x, y), &format!("point ({x}, {y})"));
+        assert_bad_prompt(&SegmentPrompt::point(x, y), &format!("point ({x}, {y})"));
     }
-    assert_bad_prompt(&Prompt::with_box(0.0, 0.0, f32::NAN, 10.0), "NaN box");
-    assert_bad_prompt(&Prompt::with_box(0.0, 0.0, 1e9, 10.0), "box far outside");
-    let many = Prompt {
+    assert_bad_prompt(
+        &SegmentPrompt::with_box(0.0, 0.0, f32::NAN, 10.0),
+        "NaN box",
+    );
+    assert_bad_prompt(
+        &SegmentPrompt::with_box(0.0, 0.0, 1e9, 10.0),
+        "box far outside",
+    );
+    let many = SegmentPrompt {
         points: (0..10_000)
-            .map(|i| Point::positive((i % W) as f32, (i / W) as f32))
+            .map(|i| PromptPoint::positive((i % W) as f32, (i / W) as f32))
             .collect(),
-        bbox: None,
+        r#box: None,
     };
-    let (r, peak) = peak_allocation(|| tiny().predict(embedding(), &many, None));
+    let (r, peak) = peak_allocation(|| tiny().segment(embedding(), &many, None));
     assert!(matches!(r, Err(Error::BadPrompt { .. })), "{r:?}");
     assert!(
         peak < MIB,
@@ -437,9 +443,9 @@ fn impossible_prompts_are_bad_prompts() {
 #[test]
 fn a_box_drawn_backwards_is_the_same_box() {
     let forwards = tiny()
-        .predict(
+        .segment(
             embedding(),
-            &Prompt::with_box(60.0, 40.0, 250.0, 160.0),
+            &SegmentPrompt::with_box(60.0, 40.0, 250.0, 160.0),
             None,
         )
         .unwrap();
@@ -449,7 +455,7 @@ fn a_box_drawn_backwards_is_the_same_box() {
         (60.0, 160.0, 250.0, 40.0),
     ] {
         let backwards = tiny()
-            .predict(embedding(), &Prompt::with_box(x0, y0, x1, y1), None)
+            .segment(embedding(), &SegmentPrompt::with_box(x0, y0, x1, y1), None)
             .unwrap();
         assert_eq!(backwards.low_res_logits, forwards.low_res_logits);
         assert_eq!(backwards.mask, forwards.mask);
@@ -459,11 +465,11 @@ fn a_box_drawn_backwards_is_the_same_box() {
 #[test]
 fn points_on_the_border_and_a_zero_area_box_are_accepted() {
     for prompt in [
-        Prompt::point(0.0, 0.0),
-        Prompt::point(W as f32, H as f32),
-        Prompt::with_box(100.0, 100.0, 100.0, 100.0),
+        SegmentPrompt::point(0.0, 0.0),
+        SegmentPrompt::point(W as f32, H as f32),
+        SegmentPrompt::with_box(100.0, 100.0, 100.0, 100.0),
     ] {
-        let p = tiny().predict(embedding(), &prompt, None).unwrap();
+        let p = tiny().segment(embedding(), &prompt, None).unwrap();
         assert_eq!((p.mask.width, p.mask.height), (W, H), "{prompt:?}");
     }
 }
@@ -473,25 +479,25 @@ fn points_on_the_border_and_a_zero_area_box_are_accepted() {
 #[test]
 fn an_embedding_of_another_model_pair_is_a_bad_embedding() {
     let from_full = full().encode(&photo(64, 48)).unwrap();
-    let r = tiny().predict(&from_full, &Prompt::point(10.0, 10.0), None);
+    let r = tiny().segment(&from_full, &SegmentPrompt::point(10.0, 10.0), None);
     assert!(matches!(r, Err(Error::BadEmbedding { .. })), "{r:?}");
     // Through bytes, as an app's cache would hand it back.
     let restored = Embedding::from_bytes(&from_full.to_bytes()).unwrap();
-    let r = tiny().predict(&restored, &Prompt::point(10.0, 10.0), None);
+    let r = tiny().segment(&restored, &SegmentPrompt::point(10.0, 10.0), None);
     assert!(matches!(r, Err(Error::BadEmbedding { .. })), "{r:?}");
 }
 
 #[test]
 fn an_embedding_outlives_its_model() {
     let (e, d) = common::standins("tiny");
-    let model = EdgeSam::from_files(&e, &d, Options::default()).unwrap();
+    let model = SegmentAnything::from_files(&e, &d, Options::default()).unwrap();
     let embedding = model.encode(&photo(W, H)).unwrap();
     let expected = model
-        .predict(&embedding, &Prompt::point(50.0, 50.0), None)
+        .segment(&embedding, &SegmentPrompt::point(50.0, 50.0), None)
         .unwrap();
     drop(model);
     let again = tiny()
-        .predict(&embedding, &Prompt::point(50.0, 50.0), None)
+        .segment(&embedding, &SegmentPrompt::point(50.0, 50.0), None)
         .unwrap();
     assert_eq!(again.mask, expected.mask);
 }
@@ -524,22 +530,22 @@ fn two_encodes_racing_on_one_model_give_the_serial_embeddings() {
 fn eight_threads_of_200_taps_on_one_model_equal_the_serial_answers() {
     const THREADS: usize = 8;
     const TAPS: usize = 200;
-    let prompts: Vec<Prompt> = (0..10)
+    let prompts: Vec<SegmentPrompt> = (0..10)
         .map(|i| {
-            let mut p = Prompt::point(20.0 + 29.0 * i as f32, 15.0 + 17.0 * i as f32);
+            let mut p = SegmentPrompt::point(20.0 + 29.0 * i as f32, 15.0 + 17.0 * i as f32);
             if i % 3 == 0 {
                 p.points
-                    .push(Point::negative(300.0 - 25.0 * i as f32, 180.0));
+                    .push(PromptPoint::negative(300.0 - 25.0 * i as f32, 180.0));
             }
             if i % 4 == 1 {
-                p.bbox = Prompt::with_box(10.0, 10.0, 200.0 + i as f32, 150.0).bbox;
+                p.r#box = SegmentPrompt::with_box(10.0, 10.0, 200.0 + i as f32, 150.0).r#box;
             }
             p
         })
         .collect();
     let serial: Vec<_> = prompts
         .iter()
-        .map(|p| tiny().predict(embedding(), p, None).unwrap())
+        .map(|p| tiny().segment(embedding(), p, None).unwrap())
         .collect();
     let started = Instant::now();
     let mismatches: usize = std::thread::scope(|scope| {
@@ -550,7 +556,7 @@ fn eight_threads_of_200_taps_on_one_model_equal_the_serial_answers() {
                     (0..TAPS)
                         .filter(|tap| {
                             let i = (t * 7 + tap) % prompts.len();
-                            let p = tiny().predict(embedding(), &prompts[i], None).unwrap();
+                            let p = tiny().segment(embedding(), &prompts[i], None).unwrap();
                             p.mask != serial[i].mask
                                 || p.scores != serial[i].scores
                                 || p.low_res_logits != serial[i].low_res_logits

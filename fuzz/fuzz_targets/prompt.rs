@@ -6,7 +6,7 @@ mod common;
 use std::sync::OnceLock;
 
 use edgesam::fuzzing::PromptFixture;
-use edgesam::{EdgeSam, Options};
+use edgesam::{SegmentAnything, Options};
 
 /// The tiny stand-ins (`models/standins.py` makes them), or $EDGESAM_FUZZ_MODELS.
 fn fixture() -> &'static PromptFixture {
@@ -15,7 +15,7 @@ fn fixture() -> &'static PromptFixture {
         let dir = std::env::var("EDGESAM_FUZZ_MODELS").unwrap_or_else(|_| {
             concat!(env!("CARGO_MANIFEST_DIR"), "/../models/generated/tiny").into()
         });
-        let model = EdgeSam::from_files(
+        let model = SegmentAnything::from_files(
             format!("{dir}/edge_sam_encoder.onnx"),
             format!("{dir}/edge_sam_decoder.onnx"),
             Options::default(),

@@ -278,10 +278,11 @@ impl Decoder {
             Ok(view.as_slice::<f32>().map_err(inference)?.to_vec())
         };
         let (scores, masks) = (f32_output(0)?, f32_output(1)?);
-        let scores: [f32; CANDIDATES] = scores.try_into().map_err(|s: Vec<f32>| Error::Inference {
-            role,
-            detail: format!("`scores` has {} values, 4 expected", s.len()),
-        })?;
+        let scores: [f32; CANDIDATES] =
+            scores.try_into().map_err(|s: Vec<f32>| Error::Inference {
+                role,
+                detail: format!("`scores` has {} values, 4 expected", s.len()),
+            })?;
         // The official graph's stability score of a candidate with no logit above -1 is 0/0.
         // NaN would win numpy's argmax and breaks equality and JSON: an empty mask scores 0.
         let scores = scores.map(|s| if s.is_nan() { 0.0 } else { s });

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use tract_linalg::multithread::Executor;
 use tract_onnx::tract_core::knobs::KnobScope;
-use tract_onnx::tract_core::prelude::{tvec, IntoTValue, Tensor, TypedSimplePlan, TypedSimpleState};
+use tract_onnx::tract_core::prelude::{
+    tvec, IntoTValue, Tensor, TypedSimplePlan, TypedSimpleState,
+};
 
 use super::contract::{EMBEDDING_SHAPE, ENCODER, ENCODER_SIDE};
 use super::{load, on_executor, rewrite, sha256};
@@ -114,7 +116,10 @@ impl Encoder {
         })
         .map_err(failed)?;
         let embedding = outputs[0].try_as_plain_ram().map_err(failed)?;
-        Tensor::from_shape(&EMBEDDING_SHAPE, embedding.as_slice::<f32>().map_err(failed)?)
-            .map_err(failed)
+        Tensor::from_shape(
+            &EMBEDDING_SHAPE,
+            embedding.as_slice::<f32>().map_err(failed)?,
+        )
+        .map_err(failed)
     }
 }

@@ -3,7 +3,6 @@
 
 use tract_onnx::prelude::{Framework, InferenceFact, InferenceModel, InferenceModelExt};
 use tract_onnx::tract_core::prelude::{DatumType, TypedFact, TypedModel};
-use tract_onnx::tract_hir::infer::InferenceModelExt as _;
 
 use super::contract::{Dim, GraphContract, TensorContract};
 use crate::error::{Error, ModelRole, Result};
@@ -76,7 +75,7 @@ pub(crate) fn typed_fact_text(fact: &TypedFact) -> String {
 }
 
 pub(crate) fn declared_interface(model: &InferenceModel) -> anyhow::Result<ModelInterface> {
-    let describe = |outlets: &[tract_onnx::prelude::OutletId]| {
+    let describe = |outlets: &[tract_onnx::tract_core::prelude::OutletId]| {
         outlets
             .iter()
             .map(|o| {
@@ -122,9 +121,7 @@ fn match_positions(
     let mut positions = Vec::with_capacity(contract.len());
     for c in contract {
         let found = facts.iter().enumerate().position(|(i, fact)| {
-            names.is_none_or(|n| n[i] == c.name)
-                && !positions.contains(&i)
-                && fact_matches(fact, c)
+            names.is_none_or(|n| n[i] == c.name) && !positions.contains(&i) && fact_matches(fact, c)
         })?;
         positions.push(found);
     }
@@ -164,7 +161,7 @@ pub(crate) fn load_checked(bytes: &[u8], contract: &GraphContract) -> Result<Che
         "{role}: parsed in {parsed:?}, analysed and decluttered in {:?}",
         started.elapsed() - parsed
     );
-    let facts = |outlets: &[tract_onnx::prelude::OutletId]| {
+    let facts = |outlets: &[tract_onnx::tract_core::prelude::OutletId]| {
         outlets
             .iter()
             .map(|o| model.outlet_fact(*o).cloned())

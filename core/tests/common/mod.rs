@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use edgesam::{EdgeSam, Options};
+use edgesam::{Options, SegmentAnything};
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -80,10 +80,10 @@ pub fn synthetic_rgb(width: u32, height: u32) -> Vec<u8> {
 
 /// The tiny stand-ins, loaded once per test binary with the default options.
 #[allow(dead_code)] // not every test binary loads them this way
-pub fn tiny() -> &'static EdgeSam {
-    static MODEL: OnceLock<EdgeSam> = OnceLock::new();
+pub fn tiny() -> &'static SegmentAnything {
+    static MODEL: OnceLock<SegmentAnything> = OnceLock::new();
     MODEL.get_or_init(|| {
         let (e, d) = standins("tiny");
-        EdgeSam::from_files(e, d, Options::default()).expect("tiny stand-ins load")
+        SegmentAnything::from_files(e, d, Options::default()).expect("tiny stand-ins load")
     })
 }

@@ -78,40 +78,40 @@ fn image_input(model: &TypedModel) -> TractResult<OutletId> {
 
 /// Keeps the image-only part of the decoder, its outputs the boundary outlets.
 pub(crate) fn keep_image_part(model: &mut TypedModel) -> TractResult<()> {
-        let cut = boundary(model)?;
-        ensure!(
-            !cut.is_empty(),
-            "the decoder has no image-only part to split off"
-        );
-        let image = image_input(model)?;
-        model.select_output_outlets(&cut)?;
-        model.set_input_outlets(&[image])?;
-        model.compact()
+    let cut = boundary(model)?;
+    ensure!(
+        !cut.is_empty(),
+        "the decoder has no image-only part to split off"
+    );
+    let image = image_input(model)?;
+    model.select_output_outlets(&cut)?;
+    model.set_input_outlets(&[image])?;
+    model.compact()
 }
 
 /// Keeps the prompt part of the decoder, the boundary outlets appended to its inputs.
 pub(crate) fn keep_prompt_part(model: &mut TypedModel) -> TractResult<()> {
-        let cut = boundary(model)?;
-        ensure!(
-            !cut.is_empty(),
-            "the decoder has no image-only part to split off"
-        );
-        for outlet in &cut {
-            let fact = model.outlet_fact(*outlet)?.without_value();
-            let node = outlet.node;
-            for (slot, input) in std::mem::take(&mut model.node_mut(node).inputs)
-                .into_iter()
-                .enumerate()
-            {
-                model.node_mut(input.node).outputs[input.slot]
-                    .successors
-                    .retain(|succ| *succ != InletId::new(node, slot));
-            }
-            model.node_mut(node).op = Box::new(TypedSource::new(fact));
+    let cut = boundary(model)?;
+    ensure!(
+        !cut.is_empty(),
+        "the decoder has no image-only part to split off"
+    );
+    for outlet in &cut {
+        let fact = model.outlet_fact(*outlet)?.without_value();
+        let node = outlet.node;
+        for (slot, input) in std::mem::take(&mut model.node_mut(node).inputs)
+            .into_iter()
+            .enumerate()
+        {
+            model.node_mut(input.node).outputs[input.slot]
+                .successors
+                .retain(|succ| *succ != InletId::new(node, slot));
         }
-        let mut inputs = model.input_outlets()?.to_vec();
-        inputs.extend(&cut);
-        model.set_input_outlets(&inputs)?;
-        // Drops the image-only nodes nothing reads any more.
-        model.compact()
+        model.node_mut(node).op = Box::new(TypedSource::new(fact));
+    }
+    let mut inputs = model.input_outlets()?.to_vec();
+    inputs.extend(&cut);
+    model.set_input_outlets(&inputs)?;
+    // Drops the image-only nodes nothing reads any more.
+    model.compact()
 }
