@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use tract_linalg::multithread::Executor;
 use tract_onnx::tract_core::prelude::{
-    tvec, IntoTValue, TDim, TValue, Tensor, TractResult, TypedModel, TypedSimplePlan,
+    tvec, IntoTValue, TDim, TValue, TractResult, TypedModel, TypedSimplePlan,
 };
 
 use super::contract::{CANDIDATES, DECODER, LOW_RES_SIDE};
