@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What can be checked of the phone packaging and demos on a Linux machine without Xcode or the
-# Android SDK (scripts/test.sh runs it):
+# Android SDK (cargo xtask test runs it):
 #   1. every shell script in the repository passes shellcheck (installed with apt-get if absent);
 #   2. the demo apps call only members that the bindings declare (scripts/check_demo_api.py);
 #   3. the build scripts, Package.swift and the Gradle files agree on where things go.
