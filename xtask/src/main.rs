@@ -11,6 +11,7 @@ mod segment;
 mod setup;
 mod swift;
 mod test;
+mod tsan;
 
 use std::process::ExitCode;
 
@@ -31,6 +32,7 @@ commands:
   swift-tests      the Swift suite alone, in the trixie root (as root, after a release build)
   provision-swift  make the trixie root with the Swift toolchain (as root)
   check-phones     shellcheck, the demos' calls, the phone builds' folders
+  tsan             the core's concurrency tests under ThreadSanitizer (nightly; slow)
   help             this text";
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Some("swift-tests") => swift::test(rest),
         Some("provision-swift") => swift::provision(rest).map(drop),
         Some("check-phones") => phones::check_phones(rest),
+        Some("tsan") => tsan::main(rest),
         Some("help") | Some("--help") | Some("-h") => {
             println!("{USAGE}");
             Ok(())
