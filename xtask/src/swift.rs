@@ -19,12 +19,13 @@ const DEFAULT_ROOT: &str = "/var/cache/edgesam-swift-root";
 const SUITE: &str = "trixie";
 /// The Swift runtime's libraries inside the root (swiftc itself needs them on LD_LIBRARY_PATH).
 const SWIFT_RUNTIME: &str = "/usr/libexec/swift/lib/swift/linux";
-/// Where the repository and the folder of the host-built library appear inside the root.
+/// Where the repository (read-only) and cargo's target folder appear inside the root. The target
+/// folder holds the host-built library, the fixtures, and SwiftPM's build folder (kept between
+/// runs, so the next build is incremental; `cargo clean` removes it with the rest).
 const REPO_IN_ROOT: &str = "/repo";
-const LIBRARY_IN_ROOT: &str = "/edgesam-release";
-/// SwiftPM's build folder, inside the root: the repository is mounted read-only, and a folder
-/// kept between runs makes the next build incremental.
-const SCRATCH_IN_ROOT: &str = "/tmp/edgesam-swift-build";
+const TARGET_IN_ROOT: &str = "/edgesam-target";
+const SWIFT_BUILD: &str = "swift-build";
+const FIXTURES: &str = "swift-fixtures";
 /// Set in the private mount namespace that `swift-tests` re-runs itself in.
 const IN_NAMESPACE: &str = "EDGESAM_SWIFT_IN_NAMESPACE";
 
@@ -68,7 +69,9 @@ pub fn provision(args: &[String]) -> Result<PathBuf> {
         root.parent()
             .expect("an absolute path other than / has a parent"),
     )?;
-    let lock = fs::File::create(root.with_extension("lock"))?;
+    let mut lock_path = root.clone().into_os_string();
+    lock_path.push(".lock");
+    let lock = fs::File::create(lock_path)?;
     lock.lock()?;
     if swiftc_in(&root).is_file() {
         println!(
@@ -192,8 +195,8 @@ impl Mounts {
         Ok(())
     }
 
-    /// A read-only bind mount of `source` (a fresh one, so nobody else's mount is remounted).
-    fn bind_read_only(&mut self, source: &Path, point: &Path) -> Result {
+    /// A bind mount of `source`, made fresh (so that nobody else's mount is remounted).
+    fn bind(&mut self, source: &Path, point: &Path, read_only: ReadOnly) -> Result {
         if mounts_under(point)?.iter().any(|m| m == point) {
             crate::fail!(
                 "{} is already mounted (another run outside a private namespace?)",
@@ -201,9 +204,15 @@ impl Mounts {
             );
         }
         self.mount(point, &["--bind".as_ref(), source.as_os_str()])?;
-        run(cmd("mount", ["-o", "remount,bind,ro"]).arg(point))
+        if read_only.0 {
+            run(cmd("mount", ["-o", "remount,bind,ro"]).arg(point))?;
+        }
+        Ok(())
     }
 }
+
+/// Whether a bind mount is read-only.
+struct ReadOnly(bool);
 
 impl Drop for Mounts {
     fn drop(&mut self) {
@@ -238,9 +247,33 @@ pub fn test(args: &[String]) -> Result {
     }
 
     let repo = repo_root();
-    let release = target_dir(&repo).join("release");
-    crate::setup::require_built(&repo, &[&release.join("libedgesam_ffi.so")])?;
+    let target = target_dir(&repo);
+    let release = target.join("release");
+    let python = repo.join(".venv/bin/python");
+    crate::setup::require_built(
+        &repo,
+        &[
+            &release.join("libedgesam_ffi.so"),
+            &release.join("edgesam"),
+            &python,
+        ],
+    )?;
     let root = provision(&[])?;
+
+    // Foundation on Linux has no image encoder: the photos, and the core CLI's masks for the
+    // same prompts, are made on the host.
+    let fixtures = target.join(FIXTURES);
+    if fixtures.exists() {
+        fs::remove_dir_all(&fixtures)?;
+    }
+    let [encoder, decoder] = crate::setup::TINY_MODELS.map(|model| repo.join(model));
+    run(cmd(
+        &python,
+        [repo.join("bindings/swift/Tests/make_fixtures.py"), fixtures],
+    )
+    .arg(release.join("edgesam"))
+    .arg(encoder)
+    .arg(decoder))?;
 
     let mut mounts = Mounts(Vec::new());
     // Without /proc the Swift driver dies with "Illegal instruction".
@@ -250,8 +283,8 @@ pub fn test(args: &[String]) -> Result {
     )?;
     mounts.mount(&root.join("dev"), &["--bind".as_ref(), "/dev".as_ref()])?;
     mounts.mount(&root.join("sys"), &["--bind".as_ref(), "/sys".as_ref()])?;
-    mounts.bind_read_only(&repo, &in_root(&root, REPO_IN_ROOT))?;
-    mounts.bind_read_only(&release, &in_root(&root, LIBRARY_IN_ROOT))?;
+    mounts.bind(&repo, &in_root(&root, REPO_IN_ROOT), ReadOnly(true))?;
+    mounts.bind(&target, &in_root(&root, TARGET_IN_ROOT), ReadOnly(false))?;
 
     let timeout = std::env::var("EDGESAM_SWIFT_TIMEOUT").unwrap_or("1800".into());
     run(&mut swift_test(&root, &timeout))
@@ -261,9 +294,11 @@ fn in_root(root: &Path, path: &str) -> PathBuf {
     root.join(path.trim_start_matches('/'))
 }
 
-/// `swift test` in the root, with the Swift runtime and the host-built library on the library
-/// path and the library's folder on the linker's.
+/// `swift test` at the repository root inside the root: the Swift runtime and the host-built
+/// library on the library path, the library's folder on the linker's, the fixtures' folder in
+/// EDGESAM_SWIFT_FIXTURES.
 fn swift_test(root: &Path, timeout_seconds: &str) -> Command {
+    let release = format!("{TARGET_IN_ROOT}/release");
     let mut command = cmd("timeout", ["--kill-after=10", timeout_seconds, "chroot"]);
     command
         .arg(root)
@@ -274,11 +309,15 @@ fn swift_test(root: &Path, timeout_seconds: &str) -> Command {
             "HOME=/tmp",
             "LANG=C.UTF-8",
         ])
-        .arg(format!("LD_LIBRARY_PATH={SWIFT_RUNTIME}:{LIBRARY_IN_ROOT}"))
+        .arg(format!("LD_LIBRARY_PATH={SWIFT_RUNTIME}:{release}"))
+        .arg(format!(
+            "EDGESAM_SWIFT_FIXTURES={TARGET_IN_ROOT}/{FIXTURES}"
+        ))
         .args(["swift", "test", "--package-path", REPO_IN_ROOT])
-        .args(["--scratch-path", SCRATCH_IN_ROOT])
+        .arg("--scratch-path")
+        .arg(format!("{TARGET_IN_ROOT}/{SWIFT_BUILD}"))
         .arg("-Xlinker")
-        .arg(format!("-L{LIBRARY_IN_ROOT}"));
+        .arg(format!("-L{release}"));
     command
 }
 
