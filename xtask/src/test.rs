@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::process::{cargo, cmd, no_arguments, repo_root, run, step, Failure, Result};
-use crate::{generate, kotlin, phones, setup};
+use crate::{generate, kotlin, phones, setup, swift};
 
 /// One test suite: its heading and how to run it.
 struct Suite {
@@ -52,13 +52,8 @@ const SUITES: [Suite; 7] = [
         run: kotlin::test,
     },
     Suite {
-        name: "Swift bindings (swiftc in a trixie chroot)",
-        run: |repo| {
-            run(&mut cmd(
-                repo.join("bindings/swift/run-tests.sh"),
-                [] as [&str; 0],
-            ))
-        },
+        name: "Swift bindings (swift test in a trixie chroot)",
+        run: |_| swift::test(&[]),
     },
     Suite {
         name: "Phone packaging and demos (shellcheck, demo API, layout)",
