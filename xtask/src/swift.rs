@@ -314,6 +314,8 @@ fn swift_test(root: &Path, timeout_seconds: &str) -> Command {
             "EDGESAM_SWIFT_FIXTURES={TARGET_IN_ROOT}/{FIXTURES}"
         ))
         .args(["swift", "test", "--package-path", REPO_IN_ROOT])
+        // The suite is XCTest: without Swift Testing's empty run, XCTest's summary ends the output.
+        .arg("--disable-swift-testing")
         .arg("--scratch-path")
         .arg(format!("{TARGET_IN_ROOT}/{SWIFT_BUILD}"))
         .arg("-Xlinker")
