@@ -4,8 +4,8 @@
 //
 // The Swift sources are the ones in bindings/swift/Sources/EdgeSAM (the UniFFI-generated
 // EdgeSAM.swift and the hand-written conveniences), used in place: the Linux suite compiles and
-// tests the same files. The native library is the XCFramework made by scripts/build-ios.sh, which
-// is a build product, not committed: run the script once after cloning (see the README).
+// tests the same files. The native library is the XCFramework made by `cargo xtask build-ios`, which
+// is a build product, not committed: run it once after cloning (see the README).
 import PackageDescription
 
 let package = Package(

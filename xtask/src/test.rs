@@ -4,65 +4,92 @@
 //! suite runs last so that pytest's summary closes the output.
 
 use std::path::Path;
-use std::process::Command;
 
-use crate::process::{cmd, repo_root, run, step, Failure, Result};
+use crate::process::{cargo, cmd, no_arguments, repo_root, run, step, Failure, Result};
+use crate::{generate, kotlin, phones, setup, swift};
 
-/// The test suites that run after the build, in order.
+/// One test suite: its heading and how to run it.
 struct Suite {
     name: &'static str,
     run: fn(&Path) -> Result,
 }
 
+/// Before the build: cheap, and says at once when a file is not formatted.
+const FORMAT: Suite = Suite {
+    name: "Formatting (cargo fmt --check)",
+    run: |repo| run(&mut cargo(repo, ["fmt", "--all", "--check"])),
+};
+
+/// After the build, in order.
+const SUITES: [Suite; 7] = [
+    Suite {
+        name: "Generated bindings are current",
+        run: |repo| generate::generate(repo, true),
+    },
+    Suite {
+        name: "Lints (cargo clippy -D warnings)",
+        run: |repo| {
+            run(&mut cargo(
+                repo,
+                [
+                    "clippy",
+                    "--release",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            ))
+        },
+    },
+    Suite {
+        name: "cargo test",
+        run: |repo| run(&mut cargo(repo, ["test", "--release", "--workspace"])),
+    },
+    Suite {
+        name: "Kotlin bindings (JVM, Maven)",
+        run: kotlin::test,
+    },
+    Suite {
+        name: "Swift bindings (swift test in a trixie chroot)",
+        run: |_| swift::test(&[]),
+    },
+    Suite {
+        name: "Phone packaging and demos (shellcheck, demo API, layout)",
+        run: |_| phones::check_phones(&[]),
+    },
+    Suite {
+        name: "Python tests (pytest)",
+        run: |repo| {
+            run(cmd(
+                repo.join(".venv/bin/python"),
+                ["-m", "pytest", "tests/python", "-q", "-rfEx"],
+            )
+            .current_dir(repo))
+        },
+    },
+];
+
 pub fn main(args: &[String]) -> Result {
-    if let Some(arg) = args.first() {
-        crate::fail!("xtask test takes no arguments (got '{arg}')");
-    }
+    no_arguments("test", args)?;
     let repo = repo_root();
-    prepare(&repo)?;
     let skip_swift = std::env::var_os("EDGESAM_SKIP_SWIFT").is_some();
-    let suites = [
-        Suite {
-            name: "Generated bindings are current",
-            run: |repo| run(&mut cmd(repo.join("bindings/generate.sh"), ["--check"])),
-        },
-        Suite {
-            name: "cargo test",
-            run: |repo| run(cmd("cargo", ["test", "--release", "--workspace"]).current_dir(repo)),
-        },
-        Suite {
-            name: "Kotlin bindings (JVM, Maven)",
-            run: |repo| run(&mut Command::new(repo.join("bindings/kotlin/run-tests.sh"))),
-        },
-        Suite {
-            name: "Swift bindings (swiftc in a trixie chroot)",
-            run: |repo| run(&mut Command::new(repo.join("bindings/swift/run-tests.sh"))),
-        },
-        Suite {
-            name: "Phone packaging and demos (shellcheck, demo API, layout)",
-            run: |repo| run(&mut Command::new(repo.join("scripts/check-phones.sh"))),
-        },
-        Suite {
-            name: "Python tests (pytest)",
-            run: |repo| {
-                run(cmd(
-                    repo.join(".venv/bin/python"),
-                    ["-m", "pytest", "tests/python", "-q", "-rfEx"],
-                )
-                .current_dir(repo))
-            },
-        },
-    ];
     let mut failed = Vec::new();
-    for suite in suites
-        .iter()
-        .filter(|s| !(skip_swift && s.name.starts_with("Swift")))
-    {
+    let mut attempt = |suite: &Suite| {
         step(suite.name);
         if let Err(failure) = (suite.run)(&repo) {
             eprintln!("xtask: {failure}");
             failed.push(suite.name);
         }
+    };
+    attempt(&FORMAT);
+    prepare(&repo)?;
+    for suite in SUITES
+        .iter()
+        .filter(|s| !(skip_swift && s.name.starts_with("Swift")))
+    {
+        attempt(suite);
     }
     if !failed.is_empty() {
         return Err(Failure(format!("FAILED suites: {}", failed.join(", "))));
@@ -73,45 +100,18 @@ pub fn main(args: &[String]) -> Result {
 /// The venv, the stand-in models and the release build every suite uses.
 fn prepare(repo: &Path) -> Result {
     step("Python venv (.venv) with tests/requirements.txt");
-    let python = repo.join(".venv/bin/python");
-    if !python.exists() {
-        run(cmd("python3", ["-m", "venv", ".venv"]).current_dir(repo))?;
-    }
-    run(cmd(
-        &python,
-        [
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-            "tests/requirements.txt",
-        ],
-    )
-    .current_dir(repo))?;
-    // The suites' scripts find the venv's interpreter through this variable.
+    let python = setup::venv(repo)?;
+    // The core's tests find the venv's interpreter through this variable.
     std::env::set_var("EDGESAM_PYTHON", &python);
 
     step("Stand-in models (models/generated)");
-    run(cmd(&python, ["models/standins.py"]).current_dir(repo))?;
+    setup::standin_models(repo, &python)?;
 
+    // Every target of the workspace in one build: the same crates and features as the steps
+    // after it (cargo test, clippy, the bindings generator), so nothing is compiled twice.
     step("Build (release)");
-    run(cmd(
-        "cargo",
+    run(&mut cargo(
+        repo,
         ["build", "--release", "--workspace", "--all-targets"],
-    )
-    .current_dir(repo))?;
-    run(cmd(
-        "cargo",
-        [
-            "build",
-            "--release",
-            "-p",
-            "edgesam-ffi",
-            "--features",
-            "cli",
-        ],
-    )
-    .current_dir(repo))
+    ))
 }
