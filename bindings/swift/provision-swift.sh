@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Provision a Swift 6 toolchain on a Debian 12 (bookworm) machine, as described in
-# /work/shared/swift-on-linux.md: no registry ships Swift for bookworm, but Debian 13 (trixie)
-# packages it as `swiftlang`. Installing it into the host would pull in a newer glibc, so it goes
-# into a trixie root of its own (debootstrap) that is used through `chroot`.
+# Provision a Swift 6 toolchain on a Debian 12 (bookworm) machine: no registry ships Swift for
+# bookworm, but Debian 13 (trixie) packages it as `swiftlang`. Installing it into the host would
+# pull in a newer glibc, so it goes into a trixie root of its own (debootstrap) that is used
+# through `chroot`.
 #
 # Usage (as root):  bindings/swift/provision-swift.sh
 #   EDGESAM_SWIFT_ROOT    where the trixie root lives (default /var/cache/edgesam-swift-root);
