@@ -178,29 +178,31 @@ func caseName(_ error: EdgeSamError) -> String {
 @discardableResult
 func assertThrowsEdgeSamError<T>(_ expected: String, _ what: String, file: StaticString = #filePath,
                                  line: UInt = #line, _ body: () throws -> T) -> EdgeSamError? {
-    do {
-        _ = try body()
-        XCTFail("\(what): no error, expected .\(expected)", file: file, line: line)
-    } catch let error as EdgeSamError {
-        XCTAssertEqual(caseName(error), expected, "\(what): \(error)", file: file, line: line)
-        return error
-    } catch {
-        XCTFail("\(what): threw \(type(of: error)) \(error), expected EdgeSamError.\(expected)", file: file, line: line)
-    }
-    return nil
+    checkThrown(Result { try body() }, expected, what, file: file, line: line)
 }
 
 /// The async form of `assertThrowsEdgeSamError`.
 @discardableResult
 func assertThrowsEdgeSamError<T>(_ expected: String, _ what: String, file: StaticString = #filePath,
                                  line: UInt = #line, _ body: () async throws -> T) async -> EdgeSamError? {
+    let outcome: Result<T, Error>
     do {
-        _ = try await body()
+        outcome = .success(try await body())
+    } catch {
+        outcome = .failure(error)
+    }
+    return checkThrown(outcome, expected, what, file: file, line: line)
+}
+
+private func checkThrown<T>(_ outcome: Result<T, Error>, _ expected: String, _ what: String,
+                            file: StaticString, line: UInt) -> EdgeSamError? {
+    switch outcome {
+    case .success:
         XCTFail("\(what): no error, expected .\(expected)", file: file, line: line)
-    } catch let error as EdgeSamError {
+    case .failure(let error as EdgeSamError):
         XCTAssertEqual(caseName(error), expected, "\(what): \(error)", file: file, line: line)
         return error
-    } catch {
+    case .failure(let error):
         XCTFail("\(what): threw \(type(of: error)) \(error), expected EdgeSamError.\(expected)", file: file, line: line)
     }
     return nil
