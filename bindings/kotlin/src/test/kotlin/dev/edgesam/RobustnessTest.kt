@@ -30,7 +30,7 @@ class RobustnessTest {
         kept.close()
         assertThrows<IllegalStateException> { kept.toBytes() }
         // A closed object passed as an argument: UniFFI 0.32's generated lower() cloned the freed
-        // handle (a double free that aborted the JVM) until bindings/generate.sh patched it.
+        // handle (a double free that aborted the JVM) until `cargo xtask generate` patched it.
         assertThrows<IllegalStateException> { model.segment(kept, Fixtures.prompts[0]) }
         val closedMask = SegmentMask.fromSegmentation(model.segment(emb, Fixtures.prompts[0]))
         closedMask.close()
