@@ -4,6 +4,7 @@
 //! models, Maven dependencies, the Swift toolchain) and says which step failed.
 
 mod process;
+mod python_package;
 mod test;
 
 use std::process::ExitCode;
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test::main(&args[1..]),
+        Some("python-package") => python_package::test(&process::repo_root()),
         Some("help") | Some("--help") | Some("-h") => {
             println!("{USAGE}");
             Ok(())
