@@ -18,7 +18,14 @@ pub fn test(repo: &Path) -> Result {
     // The project's venv builds it: a system Python may have no pip.
     run(cmd(
         repo.join(".venv/bin/python"),
-        ["-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "--wheel-dir"],
+        [
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--wheel-dir",
+        ],
     )
     .arg(&wheels)
     .arg(repo.join("bindings/python")))?;
@@ -31,20 +38,32 @@ pub fn test(repo: &Path) -> Result {
     with_pillow.push("[pillow]");
     run(cmd(
         &python,
-        ["-m", "pip", "install", "--quiet", "--disable-pip-version-check"],
+        [
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ],
     )
     .arg(with_pillow)
     .arg("pytest"))?;
 
     run(cmd(
         &python,
-        ["-c", "import edgesam; print('edgesam installed at', edgesam.__file__)"],
+        [
+            "-c",
+            "import edgesam; print('edgesam installed at', edgesam.__file__)",
+        ],
     )
     .current_dir(&work))?;
-    run(cmd(&python, ["-m", "pytest", "-q", "-rfEx", "-p", "no:cacheprovider"])
-        .arg(repo.join("tests/python/test_package.py"))
-        .env("EDGESAM_CLI", target_dir(repo).join("release/edgesam"))
-        .current_dir(&work))
+    run(cmd(
+        &python,
+        ["-m", "pytest", "-q", "-rfEx", "-p", "no:cacheprovider"],
+    )
+    .arg(repo.join("tests/python/test_package.py"))
+    .env("EDGESAM_CLI", target_dir(repo).join("release/edgesam"))
+    .current_dir(&work))
 }
 
 fn target_dir(repo: &Path) -> PathBuf {
