@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 try:
@@ -60,18 +60,22 @@ except ImportError:  # setuptools < 70.1
 class PlatformWheel(bdist_wheel):
     """The library is plain C ABI, not a CPython extension: any Python 3, this platform."""
 
-    def finalize_options(self):
-        super().finalize_options()
-        self.root_is_pure = False
-
     def get_tag(self):
         _, _, platform = super().get_tag()
         return "py3", "none", platform
+
+
+class NativeDistribution(Distribution):
+    """Holds a native library: a platform wheel, its files in platlib."""
+
+    def has_ext_modules(self):
+        return True
 
 
 setup(
     version=cargo_version(),
     long_description=(REPO / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
+    distclass=NativeDistribution,
     cmdclass={"build_py": BuildWithNativeLibrary, "bdist_wheel": PlatformWheel},
 )
