@@ -26,7 +26,7 @@ PAIR = (TINY / "edge_sam_encoder.onnx", TINY / "edge_sam_decoder.onnx")
 def test_the_installed_package_is_imported():
     print(f"edgesam imported from {edgesam.__file__}")
     path = Path(edgesam.__file__).resolve()
-    assert "site-packages" in path.parts and REPO not in path.parents
+    assert "site-packages" in path.parts and REPO / "bindings" / "python" not in path.parents
     assert (path.parent / "py.typed").exists()
 
 
