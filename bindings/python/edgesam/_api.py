@@ -8,14 +8,12 @@ from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _ffi
-from ._ffi import EdgeSamError, ImageEmbedding, PromptPoint, SegmentMask, Segmentation
+from ._ffi import Box, ImageEmbedding, PromptPoint, SegmentMask, Segmentation
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
 ImageLike = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, np.ndarray, "PILImage"]
-Point = Tuple[float, float]
-Box = Tuple[float, float, float, float]
 
 _CHANNELS = {3: _ffi.PixelFormat.RGB8, 4: _ffi.PixelFormat.RGBA8}
 

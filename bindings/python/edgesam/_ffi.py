@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from typing import Optional, Sequence, Tuple
 
-from ._uniffi import (  # noqa: F401  (re-exported for the package and its users)
+from ._uniffi import (  # noqa: F401  (the names the layer uses)
     AutoMask,
-    CocoRle,
     EdgeSamError,
-    EverythingOptions,
     ImageEmbedding,
     MaskRect as BoundingBox,
     PixelFormat,
@@ -21,9 +19,6 @@ from ._uniffi import (  # noqa: F401  (re-exported for the package and its users
     SegmentMask,
     SegmentPrompt,
     Segmentation,
-    init_logging,
-    LogLevel,
-    run_benchmark,
 )
 
 Box = Tuple[float, float, float, float]
