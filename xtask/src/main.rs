@@ -7,6 +7,7 @@ mod generate;
 mod kotlin;
 mod phones;
 mod process;
+mod python_package;
 mod segment;
 mod setup;
 mod swift;
@@ -30,6 +31,7 @@ commands:
   build-android    the Android libraries and the benchmark command (Android NDK)
   kotlin-tests     the Kotlin suite alone (after a release build)
   swift-tests      the Swift suite alone, in the trixie root (as root, after a release build)
+  python-package   the Python wheel, installed in a fresh venv, under its tests
   provision-swift  make the trixie root with the Swift toolchain (as root)
   check-phones     shellcheck, the demos' calls, the phone builds' folders
   tsan             the core's concurrency tests under ThreadSanitizer (nightly; slow)
@@ -50,6 +52,8 @@ fn main() -> ExitCode {
         Some("provision-swift") => swift::provision(rest).map(drop),
         Some("check-phones") => phones::check_phones(rest),
         Some("tsan") => tsan::main(rest),
+        Some("python-package") => process::no_arguments("python-package", rest)
+            .and_then(|()| python_package::test(&process::repo_root())),
         Some("help") | Some("--help") | Some("-h") => {
             println!("{USAGE}");
             Ok(())

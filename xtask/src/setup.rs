@@ -11,20 +11,24 @@ pub fn venv(repo: &Path) -> Result<PathBuf> {
     if !python.exists() {
         run(cmd("python3", ["-m", "venv", ".venv"]).current_dir(repo))?;
     }
-    run(cmd(
-        &python,
+    run(pip_install(&python)
+        .args(["-r", "tests/requirements.txt"])
+        .current_dir(repo))?;
+    Ok(python)
+}
+
+/// `pip install`, quietly, with `python`'s pip.
+pub fn pip_install(python: &Path) -> std::process::Command {
+    cmd(
+        python,
         [
             "-m",
             "pip",
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            "-r",
-            "tests/requirements.txt",
         ],
     )
-    .current_dir(repo))?;
-    Ok(python)
 }
 
 /// Writes the stand-in models into `models/generated` (skips the ones already there).

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::process::{cargo, cmd, no_arguments, repo_root, run, step, Failure, Result};
-use crate::{generate, kotlin, phones, setup, swift};
+use crate::{generate, kotlin, phones, python_package, setup, swift};
 
 /// One test suite: its heading and how to run it.
 struct Suite {
@@ -21,7 +21,7 @@ const FORMAT: Suite = Suite {
 };
 
 /// After the build, in order.
-const SUITES: [Suite; 7] = [
+const SUITES: [Suite; 8] = [
     Suite {
         name: "Generated bindings are current",
         run: |repo| generate::generate(repo, true),
@@ -58,6 +58,10 @@ const SUITES: [Suite; 7] = [
     Suite {
         name: "Phone packaging and demos (shellcheck, demo API, layout)",
         run: |_| phones::check_phones(&[]),
+    },
+    Suite {
+        name: "Python package (the wheel in a fresh venv)",
+        run: python_package::test,
     },
     Suite {
         name: "Python tests (pytest)",
