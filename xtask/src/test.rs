@@ -43,6 +43,10 @@ pub fn main(args: &[String]) -> Result {
             run: |repo| run(&mut Command::new(repo.join("scripts/check-phones.sh"))),
         },
         Suite {
+            name: "ARM64 and ARMv7 under qemu (test-arm)",
+            run: crate::arm::suite,
+        },
+        Suite {
             name: "Python tests (pytest)",
             run: |repo| {
                 run(cmd(
@@ -72,6 +76,29 @@ pub fn main(args: &[String]) -> Result {
 
 /// The venv, the stand-in models and the release build every suite uses.
 fn prepare(repo: &Path) -> Result {
+    prepare_python(repo)?;
+    step("Build (release)");
+    run(cmd(
+        "cargo",
+        ["build", "--release", "--workspace", "--all-targets"],
+    )
+    .current_dir(repo))?;
+    run(cmd(
+        "cargo",
+        [
+            "build",
+            "--release",
+            "-p",
+            "edgesam-ffi",
+            "--features",
+            "cli",
+        ],
+    )
+    .current_dir(repo))
+}
+
+/// The venv with the test requirements and the stand-in models.
+pub fn prepare_python(repo: &Path) -> Result {
     step("Python venv (.venv) with tests/requirements.txt");
     let python = repo.join(".venv/bin/python");
     if !python.exists() {
@@ -94,24 +121,5 @@ fn prepare(repo: &Path) -> Result {
     std::env::set_var("EDGESAM_PYTHON", &python);
 
     step("Stand-in models (models/generated)");
-    run(cmd(&python, ["models/standins.py"]).current_dir(repo))?;
-
-    step("Build (release)");
-    run(cmd(
-        "cargo",
-        ["build", "--release", "--workspace", "--all-targets"],
-    )
-    .current_dir(repo))?;
-    run(cmd(
-        "cargo",
-        [
-            "build",
-            "--release",
-            "-p",
-            "edgesam-ffi",
-            "--features",
-            "cli",
-        ],
-    )
-    .current_dir(repo))
+    run(cmd(&python, ["models/standins.py"]).current_dir(repo))
 }
