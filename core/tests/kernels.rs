@@ -1,12 +1,12 @@
 //! The matrix-product kernels tract runs on this machine, printed (run with `--nocapture` to see
 //! them) and checked to be the ones written for the architecture this test was built for: NEON
-//! on arm64 and on armv7, FMA or AVX-512 on x86-64. A build whose hand-written kernels were not
+//! on arm64 and on armv7, AVX/FMA/AVX-512 on x86-64. A build whose hand-written kernels were not
 //! compiled in, or whose CPU detection failed, falls back to tract's portable Rust kernels and
 //! still answers correctly, only slowly: this test is what notices.
 
-use tract::prelude::DatumType;
 use tract_linalg::isa::Arch;
 use tract_linalg::mmm::{MmmDispatch, Query};
+use tract_onnx::tract_core::prelude::DatumType;
 
 /// The architecture of this build, as tract names it, and the name prefixes of its f32 kernels.
 fn native() -> (Arch, &'static [&'static str]) {
@@ -15,7 +15,7 @@ fn native() -> (Arch, &'static [&'static str]) {
     } else if cfg!(target_arch = "arm") {
         (Arch::Arm, &["armv7neon_"])
     } else if cfg!(target_arch = "x86_64") {
-        (Arch::X86_64, &["fma_", "avx512_"])
+        (Arch::X86_64, &["fma_", "avx512_", "avx_"])
     } else {
         panic!("no kernel expectations for this architecture")
     }
