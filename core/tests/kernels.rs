@@ -1,8 +1,8 @@
 //! The matrix-product kernels tract runs on this machine, printed (run with `--nocapture` to see
 //! them) and checked to be the ones written for the architecture this test was built for: NEON
-//! on arm64 and on armv7, AVX/FMA/AVX-512 on x86-64. A build whose hand-written kernels were not
-//! compiled in, or whose CPU detection failed, falls back to tract's portable Rust kernels and
-//! still answers correctly, only slowly: this test is what notices.
+//! (or SVE) on arm64, NEON on armv7, AVX/FMA/AVX-512 on x86-64. A build whose hand-written
+//! kernels were not compiled in, or whose CPU detection failed, falls back to tract's portable
+//! Rust kernels and still answers correctly, only slowly: this test is what notices.
 
 use tract_linalg::isa::Arch;
 use tract_linalg::mmm::{MmmDispatch, Query};
@@ -11,7 +11,8 @@ use tract_onnx::tract_core::prelude::DatumType;
 /// The architecture of this build, as tract names it, and the name prefixes of its f32 kernels.
 fn native() -> (Arch, &'static [&'static str]) {
     if cfg!(target_arch = "aarch64") {
-        (Arch::Aarch64, &["arm64simd_"])
+        // NEON, or SVE on the CPUs that have it (qemu's default CPU does; iPhones do not).
+        (Arch::Aarch64, &["arm64simd_", "sve_"])
     } else if cfg!(target_arch = "arm") {
         (Arch::Arm, &["armv7neon_"])
     } else if cfg!(target_arch = "x86_64") {

@@ -25,11 +25,7 @@ import edgesam_reference as ref
 from conftest import REPO
 from test_parity import CASES, REL_TOL, cli, model_files, photo_dir, reference, rel_diff, run_cli, segment_args  # noqa: F401
 
-# arch -> (Rust target, qemu-user program, the cross libc qemu loads the dynamic linker from)
-ARCHES = {
-    "aarch64": ("aarch64-unknown-linux-gnu", "qemu-aarch64", "/usr/aarch64-linux-gnu"),
-    "armv7": ("armv7-unknown-linux-gnueabihf", "qemu-arm", "/usr/arm-linux-gnueabihf"),
-}
+ARCHES = {"aarch64": "aarch64-unknown-linux-gnu", "armv7": "armv7-unknown-linux-gnueabihf"}
 PROFILE = "arm-test"  # the Cargo profile xtask's ARM builds use
 TARGET_DIR = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
 REQUESTED = [a for a in os.environ.get("EDGESAM_ARM_TARGETS", "").split(",") if a]
@@ -47,12 +43,17 @@ pytestmark = pytest.mark.skipif(
 
 
 def arm_command(arch):
-    """The command prefix running the ARM CLI of `arch` under qemu-user."""
-    triple, qemu, sysroot = ARCHES[arch]
+    """(program, arguments) running the ARM CLI of `arch` under qemu-user, with the runner (qemu
+    program, CPU, cross libc) xtask gives Cargo for the target's tests."""
+    triple = ARCHES[arch]
     binary = TARGET_DIR / triple / PROFILE / "edgesam"
     if not binary.is_file():
         pytest.fail(f"{arch} CLI not found at {binary}: `cargo xtask test-arm` builds it")
-    return qemu, ["-L", sysroot, str(binary)]
+    runner_var = f"CARGO_TARGET_{triple.upper().replace('-', '_')}_RUNNER"
+    if runner_var not in os.environ:
+        pytest.fail(f"${runner_var} is not set: `cargo xtask test-arm` sets it")
+    qemu, *options = os.environ[runner_var].split()
+    return qemu, [*options, str(binary)]
 
 
 def segment(program, prefix, enc, dec, photo_path, case, out):

@@ -22,6 +22,10 @@ struct ArmTarget {
     /// Debian's GNU triple: `<gnu>-gcc`, `<gnu>-ar`, the libc under `/usr/<gnu>`, `gcc-<gnu>`.
     gnu: &'static str,
     qemu: &'static str,
+    /// The CPU qemu emulates. aarch64: a Cortex-A76 has NEON and no SVE, like iPhones and most
+    /// phones in use; qemu's default CPU has SVE2, on which tract picks its SVE kernels instead.
+    /// armv7: the Cortex-A7 of cheap 32-bit phones.
+    qemu_cpu: &'static str,
 }
 
 const TARGETS: [ArmTarget; 2] = [
@@ -30,12 +34,14 @@ const TARGETS: [ArmTarget; 2] = [
         triple: "aarch64-unknown-linux-gnu",
         gnu: "aarch64-linux-gnu",
         qemu: "qemu-aarch64",
+        qemu_cpu: "cortex-a76",
     },
     ArmTarget {
         name: "armv7",
         triple: "armv7-unknown-linux-gnueabihf",
         gnu: "arm-linux-gnueabihf",
         qemu: "qemu-arm",
+        qemu_cpu: "cortex-a7",
     },
 ];
 
@@ -161,7 +167,7 @@ fn installed(package: &str) -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("ok installed"))
 }
 
-/// Linker, test runner and the C compiler of `cc` (mozjpeg's C code, tract's assembly) for the
+/// Linker, test runner (read by the ARM parity module too) and the C compiler of `cc` (mozjpeg's C code, tract's assembly) for the
 /// target, through the environment Cargo and `cc` read.
 fn configure(target: &ArmTarget) {
     let upper = target.triple.to_uppercase().replace('-', "_");
@@ -172,7 +178,10 @@ fn configure(target: &ArmTarget) {
     );
     std::env::set_var(
         format!("CARGO_TARGET_{upper}_RUNNER"),
-        format!("{} -L /usr/{}", target.qemu, target.gnu),
+        format!(
+            "{} -cpu {} -L /usr/{}",
+            target.qemu, target.qemu_cpu, target.gnu
+        ),
     );
     std::env::set_var(format!("CC_{lower}"), format!("{}-gcc", target.gnu));
     std::env::set_var(format!("AR_{lower}"), format!("{}-ar", target.gnu));
