@@ -3,6 +3,7 @@
 //! Each command installs what it needs on a fresh Debian machine (a Python venv, the stand-in
 //! models, Maven dependencies, the Swift toolchain) and says which step failed.
 
+mod arm;
 mod generate;
 mod kotlin;
 mod phones;
@@ -32,6 +33,8 @@ commands:
   kotlin-tests     the Kotlin suite alone (after a release build)
   swift-tests      the Swift suite alone, in the trixie root (as root, after a release build)
   python-package   the Python wheel, installed in a fresh venv, under its tests
+  test-arm [aarch64|armv7]...
+                   the ARM cross-builds and their tests under qemu (as root; long)
   provision-swift  make the trixie root with the Swift toolchain (as root)
   check-phones     shellcheck, the demos' calls, the phone builds' folders
   tsan             the core's concurrency tests under ThreadSanitizer (nightly; slow)
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Some("provision-swift") => swift::provision(rest).map(drop),
         Some("check-phones") => phones::check_phones(rest),
         Some("tsan") => tsan::main(rest),
+        Some("test-arm") => arm::main(rest),
         Some("python-package") => process::no_arguments("python-package", rest)
             .and_then(|()| python_package::test(&process::repo_root())),
         Some("help") | Some("--help") | Some("-h") => {
