@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::process::{cargo, no_arguments, repo_root, run, step, Failure, Result};
+use crate::process::{cargo, cmd, no_arguments, repo_root, run, step, Failure, Result};
 use crate::{generate, kotlin, phones, python_package, setup, swift};
 
 /// One test suite: its heading and how to run it.
