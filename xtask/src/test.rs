@@ -64,8 +64,14 @@ const SUITES: [Suite; 8] = [
         run: python_package::test,
     },
     Suite {
-        name: "Python tests (pytest, against the installed wheel)",
-        run: python_package::suite,
+        name: "Python tests (pytest)",
+        run: |repo| {
+            run(cmd(
+                repo.join(".venv/bin/python"),
+                ["-m", "pytest", "tests/python", "-q", "-rfEx"],
+            )
+            .current_dir(repo))
+        },
     },
 ];
 
