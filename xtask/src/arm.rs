@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::process::{cmd, repo_root, run, step, target_dir, Result};
-use crate::setup;
+use crate::{process, setup};
 
 /// One ARM target: the Rust triple, the prefix of Debian's cross tools, its qemu-user program.
 struct ArmTarget {
@@ -185,13 +185,12 @@ fn configure(target: &ArmTarget) {
     std::env::set_var(format!("AR_{lower}"), format!("{}-ar", target.gnu));
 }
 
+/// `cargo <subcommand>` for `target` in the ARM test profile.
 fn cargo(repo: &Path, subcommand: &str, target: &ArmTarget) -> Command {
-    let mut command = cmd(
-        "cargo",
+    process::cargo(
+        repo,
         [subcommand, "--profile", PROFILE, "--target", target.triple],
-    );
-    command.current_dir(repo);
-    command
+    )
 }
 
 /// The core's test binaries (one `cargo test --no-run`), then the CLI and the FFI library; fails
