@@ -1,5 +1,7 @@
+// The plugins of both modules, declared once (versions: gradle/libs.versions.toml).
 plugins {
-    id("com.android.library") version "8.7.3" apply false
-    // The Kotlin of bindings/kotlin/pom.xml, so the JVM tests and the AAR compile the same way.
-    id("org.jetbrains.kotlin.android") version "2.2.21" apply false
+    alias(libs.plugins.android.application) apply false
+    alias(libs.plugins.android.library) apply false
+    alias(libs.plugins.kotlin.android) apply false
+    alias(libs.plugins.kotlin.compose) apply false
 }

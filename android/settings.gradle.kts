@@ -1,6 +1,8 @@
-// The Android library (AAR) of edgesam. Its Kotlin is the generated bindings and their plain-Kotlin
-// conveniences from bindings/kotlin (one copy, shared with the JVM tests), plus the Bitmap layer
-// in edgesam/src/main/kotlin; the .so files come from scripts/build-android.sh.
+// The Android build of edgesam: the library module (AAR) and the Jetpack Compose demo, which is
+// built against the module itself (not a published AAR), so a change to the library is in the next
+// demo build. The AAR's Kotlin is the generated bindings and their plain-Kotlin conveniences from
+// bindings/kotlin (one copy, shared with the JVM tests), plus the Bitmap layer in
+// edgesam/src/main/kotlin; its .so files come from `cargo xtask build-android`.
 pluginManagement {
     repositories {
         google()
@@ -16,4 +18,4 @@ dependencyResolutionManagement {
     }
 }
 rootProject.name = "edgesam-android"
-include(":edgesam")
+include(":edgesam", ":demo")

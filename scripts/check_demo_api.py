@@ -10,7 +10,7 @@ code is also compiled against the bindings by the Swift and Kotlin suites.
 
 Usage: check_demo_api.py [KOTLIN_DEMO_DIR SWIFT_DEMO_DIR]
   Exits 1 and names each unknown member. The folders default to the demos' sources; other ones
-  let scripts/check-phones.sh show that a demo calling a missing method fails the check.
+  let `cargo xtask check-phones` show that a demo calling a missing method fails the check.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 KOTLIN_API = [REPO / "bindings/kotlin/src/main/kotlin/dev/edgesam",
               REPO / "android/edgesam/src/main/kotlin/dev/edgesam/android"]
 SWIFT_API = [REPO / "bindings/swift/Sources/EdgeSAM"]
-KOTLIN_DEMO = REPO / "android-demo/app/src/main/kotlin"
+KOTLIN_DEMO = REPO / "android/demo/src/main/kotlin"
 SWIFT_DEMO = REPO / "ios-demo/EdgeSAMDemo"
 
 # What every Kotlin binding object has besides its declared members (AutoCloseable, Any).

@@ -1,11 +1,11 @@
-// The edgesam AAR: arm64-v8a, armeabi-v7a and x86_64 libraries from scripts/build-android.sh,
+// The edgesam AAR: arm64-v8a, armeabi-v7a and x86_64 libraries from `cargo xtask build-android`,
 // the UniFFI-generated Kotlin (JNA), and the Bitmap conveniences.
 plugins {
-    id("com.android.library")
-    id("org.jetbrains.kotlin.android")
+    alias(libs.plugins.android.library)
+    alias(libs.plugins.kotlin.android)
 }
 
-// Where scripts/build-android.sh puts libedgesam_ffi.so, one folder per ABI.
+// Where `cargo xtask build-android` puts libedgesam_ffi.so, one folder per ABI.
 val rustJniLibs = file("build/rustJniLibs")
 
 android {
@@ -43,7 +43,7 @@ tasks.named("preBuild") {
         val missing = listOf("arm64-v8a", "armeabi-v7a", "x86_64")
             .filterNot { rustJniLibs.resolve("$it/libedgesam_ffi.so").isFile }
         check(missing.isEmpty()) {
-            "libedgesam_ffi.so is missing for $missing: run scripts/build-android.sh first"
+            "libedgesam_ffi.so is missing for $missing: run cargo xtask build-android first"
         }
     }
 }
@@ -51,6 +51,6 @@ tasks.named("preBuild") {
 dependencies {
     // The generated bindings' public types use JNA and coroutines, so apps see both. The @aar
     // artifact carries JNA's own libjnidispatch.so for each ABI.
-    api("net.java.dev.jna:jna:5.19.1@aar")
-    api("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.10.2")
+    api("net.java.dev.jna:jna:${libs.versions.jna.get()}@aar")
+    api(libs.kotlinx.coroutines.android)
 }

@@ -8,12 +8,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import math
 import shutil
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -165,62 +163,20 @@ def test_loading_from_bytes_and_embedding_round_trip(edgesam, pair, embedding, m
     assert from_bytes.segment(restored, p) == model.segment(embedding, p)
 
 
-def test_model_errors(edgesam, pair, tmp_path):
-    E = edgesam.EdgeSamError
-    encoder, decoder = pair[0].read_bytes(), pair[1].read_bytes()
-    cases = [
-        (E.FileNotFound, lambda: edgesam.SegmentAnything.from_files(str(tmp_path / "no.onnx"), str(pair[1]))),
-        (E.NotAModel, lambda: edgesam.SegmentAnything.from_bytes(b"", decoder)),
-        (E.NotAModel, lambda: edgesam.SegmentAnything.from_bytes(b"garbage" * 100, decoder)),
-        (E.NotAModel, lambda: edgesam.SegmentAnything.from_bytes(encoder[: len(encoder) // 2], decoder)),
-        (E.WrongModel, lambda: edgesam.SegmentAnything.from_bytes(decoder, encoder)),
-    ]
-    for error, call in cases:
-        with pytest.raises(error) as caught:
-            call()
-        assert caught.value.reason
-
-
-def test_image_prompt_and_embedding_errors(edgesam, model, embedding):
-    E = edgesam.EdgeSamError
-    one_pixel = png_bytes(np.zeros((1, 1, 3), np.uint8))
-    rgba = bytes(8 * 4 * 4)
-    cases = [
-        (E.BadImage, lambda: model.encode_image(b"")),
-        (E.BadImage, lambda: model.encode_image(b"not an image at all")),
-        (E.BadImage, lambda: model.encode_image(one_pixel)),
-        (E.BadImage, lambda: model.encode_pixels(rgba, 8, 4, 31, edgesam.PixelFormat.RGBA8)),
-        (E.BadImage, lambda: model.encode_pixels(rgba[:-1], 8, 4, 32, edgesam.PixelFormat.RGBA8)),
-        (E.BadPrompt, lambda: model.segment(embedding, prompt(edgesam))),
-        (E.BadPrompt, lambda: model.segment(embedding, prompt(edgesam, points=[(math.nan, 3, 1)]))),
-        (E.BadPrompt, lambda: model.segment(embedding, prompt(edgesam, points=[(900, 3, 1)]))),
-        (E.BadPrompt, lambda: model.segment(embedding, prompt(edgesam, points=[(9, 3, 1)], mask_index=4))),
-        (E.BadEmbedding, lambda: edgesam.ImageEmbedding.from_bytes(embedding.to_bytes()[:-7])),
-        (E.BadEmbedding, lambda: edgesam.ImageEmbedding.from_bytes(b"xyz")),
-    ]
-    for error, call in cases:
-        with pytest.raises(error) as caught:
-            call()
-        assert caught.value.reason
-
-
-def test_async_encode_equals_sync_and_cancellation_returns_promptly(edgesam, model, embedding, photo):
+def test_async_encode_equals_sync_and_a_cancelled_task_leaves_the_model_usable(edgesam, model, embedding, photo):
+    """How promptly a cancelled call returns is test_robustness's (by order of events)."""
     async def scenario():
         awaited = await model.encode_image_async(photo[1])
         task = asyncio.ensure_future(model.encode_image_async(photo[1]))
         await asyncio.sleep(0)
-        started = time.perf_counter()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        return awaited, time.perf_counter() - started
+        return awaited
 
-    awaited, cancel_latency = asyncio.run(scenario())
+    awaited = asyncio.run(scenario())
     p = prompt(edgesam, **PROMPTS["point"])
     assert model.segment(awaited, p) == model.segment(embedding, p)
-    print(f"cancelled encode returned after {cancel_latency * 1e3:.2f} ms")
-    assert cancel_latency < 0.5
-    # The model stays usable after a cancelled call.
     assert model.segment(model.encode_image(photo[1]), p) == model.segment(embedding, p)
 
 
@@ -242,9 +198,20 @@ def test_eight_threads_on_one_model_agree_with_serial(edgesam, model, embedding)
         assert results[index] == serial
 
 
-def test_logging_can_be_initialised_twice(edgesam):
-    edgesam.init_logging(edgesam.LogLevel.DEBUG)
-    edgesam.init_logging(edgesam.LogLevel.WARN)
+def test_a_second_init_logging_changes_the_level(edgesam, model, embedding, capfd):
+    """On the desktop the library logs to standard error (file descriptor 2, which capfd reads)."""
+    p = prompt(edgesam, **PROMPTS["point"])
+    try:
+        capfd.readouterr()
+        edgesam.init_logging(edgesam.LogLevel.INFO)
+        edgesam.init_logging(edgesam.LogLevel.DEBUG)
+        model.segment(embedding, p)
+        assert "[edgesam DEBUG]" in capfd.readouterr().err
+        edgesam.init_logging(edgesam.LogLevel.OFF)
+        model.segment(embedding, p)
+        assert "[edgesam" not in capfd.readouterr().err
+    finally:
+        edgesam.init_logging(edgesam.LogLevel.WARN)
 
 
 def test_run_benchmark_reports_every_step_and_the_files_hashes(edgesam, pair, photo):
@@ -357,26 +324,3 @@ def test_outline_polygons_equal_the_cli(edgesam, two_masks, photo, pair, tmp_pat
             assert [[p.x, p.y] for p in polygon.points] == expected["points"]
             assert polygon.is_hole == expected["hole"]
     assert [p.points for p in mask.outline_polygons()] == [p.points for p in mask.outline_polygons(1.0)]
-
-
-def test_mask_errors_are_bad_mask(edgesam, two_masks, photo):
-    E = edgesam.EdgeSamError
-    mask = two_masks[1][0]
-    small = edgesam.SegmentMask(4, 2, bytes(8))
-    small_photo = png_bytes(synthetic_rgb(40, 30))
-    cases = [
-        lambda: mask.union(small),
-        lambda: mask.subtract(small),
-        lambda: small.intersect(mask),
-        lambda: edgesam.SegmentMask(4, 2, bytes(7)),
-        lambda: edgesam.SegmentMask.from_coco_rle(edgesam.CocoRle(width=4, height=2, counts="2111")),
-        lambda: edgesam.SegmentMask.from_coco_rle(edgesam.CocoRle(width=4, height=2, counts="~")),
-        lambda: mask.cutout(small_photo),
-        lambda: mask.overlay(small_photo, edgesam.MaskColor(red=1, green=2, blue=3)),
-    ]
-    for call in cases:
-        with pytest.raises(E.BadMask) as caught:
-            call()
-        assert caught.value.reason.startswith("bad mask: ")
-    with pytest.raises(E.BadImage):
-        mask.cutout(b"not an image")

@@ -1,7 +1,6 @@
 """models/fetch_official.py: hashes checked, nothing half-written, nothing overwritten silently.
 
-Runs on local files only (file:// base URLs and injected openers): the official host is not
-reachable from the project's machines.
+Runs on local files only (file:// base URLs and injected openers), so it needs no network.
 """
 from __future__ import annotations
 

@@ -174,6 +174,20 @@ def run_cli(cli, args, timeout=600):
     return p.stdout, p.stderr, wall
 
 
+def segment_args(enc, dec, photo_path, case, mask_png, dump):
+    """`edgesam segment` arguments for a case of CASES: mask PNG, --json on stdout, intermediates in dump."""
+    _, _, points, box, requested = case
+    args = ["segment", "--encoder", enc, "--decoder", dec, "--image", photo_path, "--threads", THREADS,
+            "--mask-out", mask_png, "--json", "--dump-dir", dump]
+    for x, y, lab in points:
+        args += ["--point", f"{x},{y},{lab}"]
+    if box is not None:
+        args += ["--box", ",".join(str(v) for v in box)]
+    if requested is not None:
+        args += ["--mask-index", requested]
+    return args
+
+
 def rel_diff(a, b):
     """max|a - b| / (max(b) - min(b)), b the reference; inf when b is constant and a differs."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
@@ -207,15 +221,7 @@ def test_parity(model, case, cli, model_files, reference, metrics, tmp_path):
     # ---- Rust
     dump = tmp_path / "dump"
     mask_png = tmp_path / "mask.png"
-    args = ["segment", "--encoder", enc, "--decoder", dec, "--image", path, "--threads", THREADS,
-            "--mask-out", mask_png, "--json", "--dump-dir", dump]
-    for x, y, lab in points:
-        args += ["--point", f"{x},{y},{lab}"]
-    if box is not None:
-        args += ["--box", ",".join(str(v) for v in box)]
-    if requested is not None:
-        args += ["--mask-index", requested]
-    stdout, stderr, wall = run_cli(cli, args)
+    stdout, stderr, wall = run_cli(cli, segment_args(enc, dec, path, case, mask_png, dump))
     try:
         js = json.loads(stdout)
     except json.JSONDecodeError as e:

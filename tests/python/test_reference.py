@@ -1,7 +1,7 @@
 """Unit tests of the Python reference's maths against values computed by hand.
 
-Each expected value below is worked out in the comment next to it from the rules in
-/work/shared/edgesam-facts.md (sections 3-5), not by running the code.
+Each expected value below is worked out in the comment next to it from the official EdgeSAM
+pipeline's pre-processing, prompt and post-processing rules, not by running the code.
 """
 import numpy as np
 import pytest

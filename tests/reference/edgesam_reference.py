@@ -1,8 +1,9 @@
 """Independent Python reference of the official EdgeSAM ONNX pipeline.
 
-Written from /work/shared/edgesam-facts.md (sections 2-5), not from the Rust code, so that the
-parity tests compare two implementations of the same specification. Every step is a plain
-function so tests can compare the pipeline step by step:
+Written from the official EdgeSAM pipeline's specification (its ONNX graphs' interfaces, pre- and
+post-processing), not from the Rust code, so that the parity tests compare two implementations of
+the same specification. Every step is a plain function so tests can compare the pipeline step by
+step:
 
     load_rgb -> resized_size -> resize_rgb -> normalize_pad  (= preprocess)
     transform_coords -> prompt_arrays

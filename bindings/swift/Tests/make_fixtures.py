@@ -1,15 +1,17 @@
-"""Fixtures for the Swift binding tests (bindings/swift/run-tests.sh runs this on the host).
+"""Fixtures for the Swift binding tests (the EdgeSAMTests target), made on the host before `swift test`.
 
 Foundation on Linux has no image encoder, so the photos are made here with Pillow, and the expected
 masks come from the core CLI (`edgesam segment`) run on the same photo and prompts. Everything goes
-into OUT_DIR with a `manifest.json` that the Swift test program reads; the prompts are defined only
-here, so the Swift side and the CLI always see the same ones.
+into OUT_DIR with a `manifest.json` that the Swift tests read (from the folder named by
+EDGESAM_SWIFT_FIXTURES), together with copies of the two models, so that the folder is all the
+tests need; the prompts are defined only here, so the Swift side and the CLI always see the same ones.
 
 Usage: make_fixtures.py OUT_DIR CLI ENCODER DECODER
 """
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,17 +40,6 @@ def photo() -> np.ndarray:
     rgb[(y > HEIGHT * 0.75) & (x < WIDTH * 0.5)] = (20, 30, 90)
     noise = np.random.Generator(np.random.PCG64(7)).integers(-6, 7, rgb.shape)
     return np.clip(rgb + noise, 0, 255).astype(np.uint8)
-
-
-def big_photo(width=4000, height=3000) -> np.ndarray:
-    """A phone-sized photo, so that an encode takes long enough to cancel it half-way."""
-    y = np.linspace(0, 255, height, dtype=np.float32)[:, None]
-    x = np.linspace(0, 255, width, dtype=np.float32)[None, :]
-    rgb = np.empty((height, width, 3), np.uint8)
-    rgb[..., 0] = x.astype(np.uint8)
-    rgb[..., 1] = y.astype(np.uint8)
-    rgb[..., 2] = ((x + y) / 2).astype(np.uint8)
-    return rgb
 
 
 def orientation_fixtures(out: Path) -> dict:
@@ -92,12 +83,12 @@ def main() -> None:
     out, cli, encoder, decoder = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
     out.mkdir(parents=True, exist_ok=True)
 
+    shutil.copyfile(encoder, out / "encoder.onnx")
+    shutil.copyfile(decoder, out / "decoder.onnx")
     rgb = photo()
     Image.fromarray(rgb).save(out / "photo.png")
     rgba = np.concatenate([rgb, np.full((HEIGHT, WIDTH, 1), 255, np.uint8)], -1)
     (out / "photo.rgba").write_bytes(rgba.tobytes())
-    Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(out / "one_pixel.png")
-    Image.fromarray(big_photo()).save(out / "big.png", compress_level=1)
 
     cases = []
     for name, spec in CASES.items():
@@ -117,8 +108,7 @@ def main() -> None:
 
     manifest = {
         "photo": {"png": "photo.png", "rgba": "photo.rgba", "width": WIDTH, "height": HEIGHT},
-        "one_pixel_png": "one_pixel.png",
-        "big_png": "big.png",
+        "models": {"encoder": "encoder.onnx", "decoder": "decoder.onnx"},
         "cases": cases,
         "orientation": orientation_fixtures(out),
     }

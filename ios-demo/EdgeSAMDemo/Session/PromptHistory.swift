@@ -1,5 +1,5 @@
 // The demo's prompt editing, free of UI code: the Linux Swift suite compiles and tests this file
-// against the real bindings (bindings/swift/run-tests.sh), so the demo's calls into EdgeSAM are
+// against the real bindings (`cargo xtask swift-tests`), so the demo's calls into EdgeSAM are
 // checked by a compiler even where UIKit is absent.
 
 import Foundation

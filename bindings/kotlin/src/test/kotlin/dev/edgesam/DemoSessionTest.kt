@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 
 /**
- * The Android demo's UI-free code (android-demo/app/src/main/kotlin/dev/edgesam/demo/session,
+ * The Android demo's UI-free code (android/demo/src/main/kotlin/dev/edgesam/demo/session,
  * compiled into these tests by the pom) against the real bindings.
  */
 class DemoSessionTest {

@@ -2,10 +2,11 @@ package dev.edgesam
 
 import dev.edgesam.Fixtures.assertConsistent
 import dev.edgesam.Fixtures.assertSameSegmentation
+import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Test
 
-/** 1. The tiny stand-in pair loads from files and from bytes, and both give the same answers. */
+/** 1. The tiny stand-in pair loads from files and from bytes, and both give the same answers, on any number of threads. */
 class LoadingTest {
     @Test
     fun `loads from files`() {
@@ -28,6 +29,17 @@ class LoadingTest {
                 assertSameSegmentation(expected, model.segment(emb, prompt), "prompt $i")
             }
             emb.close()
+        }
+    }
+
+    @Test
+    fun `zero or negative threads mean one per core`() {
+        val encoder = Fixtures.encoderFile.readBytes()
+        val decoder = Fixtures.decoderFile.readBytes()
+        for (threads in listOf(0, -1, Int.MIN_VALUE)) {
+            SegmentAnything.fromBytes(encoder, decoder, threads).use { m ->
+                assertArrayEquals(Fixtures.embedding.toBytes(), m.encodeImage(Fixtures.photoPng).toBytes(), "threads = $threads")
+            }
         }
     }
 }
