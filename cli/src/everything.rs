@@ -129,7 +129,7 @@ fn write_overlay(
     }
     let png =
         image::RgbImage::from_raw(picture.width(), picture.height(), picture.pixels().to_vec())
-            .ok_or("overlay buffer does not match its size")?;
+            .context("overlay buffer does not match its size")?;
     save_png(png, path)
 }
 
@@ -180,7 +180,7 @@ pub fn run(args: &EverythingArgs) -> anyhow::Result<ExitCode> {
         for (i, m) in masks.iter().enumerate() {
             let mask = m.mask()?;
             let png = image::GrayImage::from_raw(mask.width, mask.height, mask.data)
-                .ok_or("mask buffer does not match its size")?;
+                .context("mask buffer does not match its size")?;
             save_png(png, &dir.join(format!("mask-{i:03}.png")))?;
         }
     }

@@ -56,7 +56,7 @@ impl OutputArgs {
     pub fn write(&self, photo: &RgbImage, mask: &Mask) -> anyhow::Result<()> {
         if let Some(path) = &self.mask_out {
             let png = image::GrayImage::from_raw(mask.width, mask.height, mask.data.clone())
-                .ok_or("mask buffer does not match its size")?;
+                .context("mask buffer does not match its size")?;
             save_png(png, path)?;
         }
         if let Some(path) = &self.overlay_out {
@@ -66,7 +66,7 @@ impl OutputArgs {
                 tinted.height(),
                 tinted.pixels().to_vec(),
             )
-            .ok_or("overlay buffer does not match its size")?;
+            .context("overlay buffer does not match its size")?;
             save_png(png, path)?;
         }
         if let Some(path) = &self.rle_out {
@@ -79,7 +79,7 @@ impl OutputArgs {
         if let Some(path) = &self.cutout_out {
             let cut = outputs::cutout(photo, mask, self.cutout_padding)?;
             let png = image::RgbaImage::from_raw(cut.image.width, cut.image.height, cut.image.data)
-                .ok_or("cut-out buffer does not match its size")?;
+                .context("cut-out buffer does not match its size")?;
             save_png(png, path)?;
         }
         Ok(())

@@ -122,7 +122,7 @@ fn split_image_part(model: TypedModel) -> (Option<Plan>, TypedModel) {
             let kept = outputs
                 .iter()
                 .filter_map(|o| image_part.model().outlet_fact(*o).ok())
-                .map(|f| load::typed_fact_text(f))
+                .map(load::typed_fact_text)
                 .collect::<Vec<_>>();
             log::debug!("decoder: per-photo part keeps {}", kept.join(", "));
             (Some(image_part), prompt_part)
