@@ -1,16 +1,12 @@
-"""The generated Python bindings (bindings/python/edgesam) against the core CLI, on the tiny stand-ins.
-
-The native library is copied beside the generated module from target/release, where the test
-command builds it.
+"""The Python bindings, as installed from the package's wheel, against the core CLI, on the tiny
+stand-ins. `cargo xtask test` builds the wheel and installs it in the venv before this suite.
 """
 from __future__ import annotations
 
 import asyncio
 import io
 import json
-import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -18,27 +14,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import CLI, REPO
-
-PACKAGE_DIR = REPO / "bindings" / "python"
-NATIVE = REPO / "target" / "release" / "libedgesam_ffi.so"
+from conftest import CLI
 
 
 @pytest.fixture(scope="module")
 def edgesam():
-    if not NATIVE.exists():
-        pytest.fail(f"{NATIVE} is missing: build it with `cargo build --release -p edgesam-ffi`")
-    beside = PACKAGE_DIR / "edgesam" / NATIVE.name
-    if not beside.exists() or beside.read_bytes() != NATIVE.read_bytes():
-        # A new file renamed into place: overwriting a library already loaded by an earlier test
-        # module would change the pages it runs from (a segfault).
-        staged = beside.with_suffix(".staged")
-        shutil.copy2(NATIVE, staged)
-        staged.replace(beside)
-    sys.path.insert(0, str(PACKAGE_DIR))
     import edgesam as module
-    yield module
-    sys.path.remove(str(PACKAGE_DIR))
+    # The package as a user installs it (the test command installs the freshly built wheel in the
+    # venv), never the generated module of the source tree.
+    path = Path(module.__file__).resolve()
+    print(f"edgesam imported from {path}")
+    assert "site-packages" in path.parts, f"edgesam imported from {path}, not an installed package"
+    return module
 
 
 @pytest.fixture(scope="module")

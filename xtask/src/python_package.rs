@@ -11,27 +11,8 @@ use crate::setup::pip_install;
 /// Builds the wheel (its setup runs the release cargo build, reusing the workspace's), installs it
 /// with Pillow and pytest in a new venv and runs `tests/package/test_package.py` there.
 pub fn test(repo: &Path) -> Result {
+    let wheel = build_wheel(repo)?;
     let work = target_dir(repo).join("python-package");
-    let wheels = work.join("wheels");
-    if wheels.exists() {
-        std::fs::remove_dir_all(&wheels)?;
-    }
-    // The project's venv builds it: a system Python may have no pip.
-    run(cmd(
-        repo.join(".venv/bin/python"),
-        [
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--disable-pip-version-check",
-            "--wheel-dir",
-        ],
-    )
-    .arg(&wheels)
-    .arg(repo.join("bindings/python")))?;
-    let wheel = single_wheel(&wheels)?;
-
     let venv = work.join("venv");
     run(cmd("python3", ["-m", "venv", "--clear"]).arg(&venv))?;
     let python = venv.join("bin/python");
@@ -54,6 +35,40 @@ pub fn test(repo: &Path) -> Result {
     .arg(repo.join("tests/package/test_package.py"))
     .env("EDGESAM_CLI", target_dir(repo).join("release/edgesam"))
     .current_dir(&work))
+}
+
+/// Builds the package's wheel into `target/python-package/wheels` and returns its path.
+fn build_wheel(repo: &Path) -> Result<PathBuf> {
+    let wheels = target_dir(repo).join("python-package/wheels");
+    if wheels.exists() {
+        std::fs::remove_dir_all(&wheels)?;
+    }
+    // The project's venv builds it: a system Python may have no pip.
+    run(cmd(
+        repo.join(".venv/bin/python"),
+        [
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--wheel-dir",
+        ],
+    )
+    .arg(&wheels)
+    .arg(repo.join("bindings/python")))?;
+    single_wheel(&wheels)
+}
+
+/// The Python suite (`tests/python`) in the project's venv, with the package installed there from
+/// a freshly built wheel: the binding tests import the installed copy, as a user does.
+pub fn suite(repo: &Path) -> Result {
+    let python = repo.join(".venv/bin/python");
+    let wheel = build_wheel(repo)?;
+    run(pip_install(&python)
+        .args(["--no-deps", "--force-reinstall"])
+        .arg(wheel))?;
+    run(cmd(&python, ["-m", "pytest", "tests/python", "-q", "-rfEx"]).current_dir(repo))
 }
 
 fn single_wheel(dir: &Path) -> Result<PathBuf> {

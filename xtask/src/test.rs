@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::process::{cargo, cmd, no_arguments, repo_root, run, step, Failure, Result};
+use crate::process::{cargo, no_arguments, repo_root, run, step, Failure, Result};
 use crate::{generate, kotlin, phones, python_package, setup, swift};
 
 /// One test suite: its heading and how to run it.
@@ -64,14 +64,8 @@ const SUITES: [Suite; 8] = [
         run: python_package::test,
     },
     Suite {
-        name: "Python tests (pytest)",
-        run: |repo| {
-            run(cmd(
-                repo.join(".venv/bin/python"),
-                ["-m", "pytest", "tests/python", "-q", "-rfEx"],
-            )
-            .current_dir(repo))
-        },
+        name: "Python tests (pytest, against the installed wheel)",
+        run: python_package::suite,
     },
 ];
 
