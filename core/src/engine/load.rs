@@ -130,6 +130,11 @@ fn match_positions(
 
 /// Parses, analyses and checks a model against `contract`.
 pub(crate) fn load_checked(bytes: &[u8], contract: &GraphContract) -> Result<CheckedModel> {
+    checked(load_typed(bytes, contract)?, contract)
+}
+
+/// Parses a model whose inputs are named as `contract`'s, then types and declutters it.
+pub(crate) fn load_typed(bytes: &[u8], contract: &GraphContract) -> Result<TypedModel> {
     let role = contract.role;
     let started = std::time::Instant::now();
     let mut model = parse_onnx(bytes, role)?;
@@ -161,6 +166,24 @@ pub(crate) fn load_checked(bytes: &[u8], contract: &GraphContract) -> Result<Che
         "{role}: parsed in {parsed:?}, analysed and decluttered in {:?}",
         started.elapsed() - parsed
     );
+    Ok(model)
+}
+
+/// Where each of `contract`'s tensors sits among a typed graph's inputs (found by name and
+/// fact) and outputs (by fact); a graph that does not meet the contract is `WrongModel`.
+pub(crate) fn checked(model: TypedModel, contract: &GraphContract) -> Result<CheckedModel> {
+    let wrong = |found: String| Error::WrongModel {
+        role: contract.role,
+        expected: contract.to_string(),
+        found,
+    };
+    let names = |outlets: &[tract_onnx::tract_core::prelude::OutletId]| {
+        outlets
+            .iter()
+            .map(|o| model.node(o.node).name.clone())
+            .collect::<Vec<_>>()
+    };
+    let (input_names, output_names) = (names(&model.inputs), names(&model.outputs));
     let facts = |outlets: &[tract_onnx::tract_core::prelude::OutletId]| {
         outlets
             .iter()
@@ -174,13 +197,15 @@ pub(crate) fn load_checked(bytes: &[u8], contract: &GraphContract) -> Result<Che
     let (Some(input_positions), Some(output_positions)) = (input_positions, output_positions)
     else {
         let describe = |facts: &[TypedFact]| facts.iter().map(typed_fact_text).collect::<Vec<_>>();
-        let output_names = declared.outputs.into_iter().map(|(n, _)| n);
         let found = ModelInterface {
             inputs: input_names
                 .into_iter()
                 .zip(describe(&input_facts))
                 .collect(),
-            outputs: output_names.zip(describe(&output_facts)).collect(),
+            outputs: output_names
+                .into_iter()
+                .zip(describe(&output_facts))
+                .collect(),
         };
         return Err(wrong(found.to_string()));
     };
