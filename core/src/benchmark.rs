@@ -10,7 +10,7 @@ use crate::engine::contract::to_hex;
 use crate::{Options, PromptPoint, Result, RgbImage, SegmentAnything, SegmentPrompt};
 
 /// What to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BenchmarkOptions {
     pub model: Options,
     /// Timed runs of each step, after one warm-up run.
@@ -159,7 +159,7 @@ pub fn run_benchmark(
         ));
     }
     let t = Instant::now();
-    let model = SegmentAnything::from_files(encoder, decoder, options.model)?;
+    let model = SegmentAnything::from_files(encoder, decoder, options.model.clone())?;
     let cold_start_ms = elapsed_ms(t);
 
     let t = Instant::now();

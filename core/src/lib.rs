@@ -37,11 +37,12 @@ mod postprocess;
 mod preprocess;
 mod prompt;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tract_linalg::multithread::Executor;
 
 pub use embedding::Embedding;
+use engine::cache::ModelCache;
 /// The graphs' shapes and constants, and the official files' names.
 pub use engine::contract;
 use engine::contract::{CANDIDATES, LOW_RES_SIDE};
@@ -60,13 +61,18 @@ pub use prompt::{PromptBox, PromptPoint, SegmentPrompt, MAX_POINTS};
 use postprocess::STABILITY_OFFSET;
 
 /// How a model pair runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// Threads for tract's convolutions and matrix products and for the pre- and
     /// post-processing loops: 0 uses one per available core, 1 the calling thread only.
     pub threads: usize,
     /// How the decoder handles a point count that changes between taps.
     pub decoder_planning: DecoderPlanning,
+    /// A folder where the library keeps each model's analysed and rewritten graph (NNEF), so
+    /// that later loads of the same files skip the ONNX work. `None` keeps nothing. A missing,
+    /// stale or damaged entry is rebuilt from the ONNX file and an unwritable folder only logs
+    /// a warning: the cache never makes a load fail.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -74,6 +80,7 @@ impl Default for Options {
         Options {
             threads: 1,
             decoder_planning: DecoderPlanning::default(),
+            cache_dir: None,
         }
     }
 }
@@ -180,9 +187,11 @@ impl SegmentAnything {
         let started = std::time::Instant::now();
         // The two graphs load independently: on a phone's several cores the cold start is the
         // slower of the two, not their sum.
+        let cache = options.cache_dir.as_deref().map(ModelCache::new);
         let (encoder, decoder) = std::thread::scope(|scope| {
-            let decoder = scope.spawn(|| Decoder::from_bytes(decoder, options.decoder_planning));
-            let encoder = Encoder::from_bytes(encoder);
+            let decoder = scope
+                .spawn(|| Decoder::from_bytes(decoder, options.decoder_planning, cache.as_ref()));
+            let encoder = Encoder::from_bytes(encoder, cache.as_ref());
             let decoder = decoder.join().unwrap_or_else(|panic| {
                 Err(Error::Inference {
                     role: ModelRole::Decoder,

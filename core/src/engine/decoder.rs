@@ -9,6 +9,7 @@ use tract_onnx::tract_core::prelude::{
     tvec, IntoTValue, TDim, TValue, TractResult, TypedModel, TypedSimplePlan,
 };
 
+use super::cache::{self, CacheKey, ModelCache};
 use super::contract::{CANDIDATES, DECODER, LOW_RES_SIDE};
 use super::{f32_tensor, load, on_executor, rewrite, sha256};
 use crate::error::{Error, ModelRole, Result};
@@ -135,11 +136,25 @@ fn split_image_part(model: TypedModel) -> (Option<Plan>, TypedModel) {
 }
 
 impl Decoder {
-    pub fn from_bytes(bytes: &[u8], planning: DecoderPlanning) -> Result<Self> {
+    /// Loads the decoder; with a `cache`, its graph with the LayerNorm chains fused (what the
+    /// split and every plan start from) comes from there when a sound copy is kept, else is
+    /// compiled from `bytes` and kept.
+    pub fn from_bytes(
+        bytes: &[u8],
+        planning: DecoderPlanning,
+        cache: Option<&ModelCache>,
+    ) -> Result<Self> {
         let role = ModelRole::Decoder;
-        let checked = load::load_checked(bytes, &DECODER)?;
+        let key = CacheKey {
+            role,
+            onnx_sha256: sha256(bytes),
+        };
+        let graph = cache::graph_or_build(cache, &key, || {
+            load::load_typed(bytes, &DECODER).map(with_fused_layer_norms)
+        })?;
+        let checked = load::checked(graph, &DECODER)?;
         let started = std::time::Instant::now();
-        let (image_part, prompt_part) = split_image_part(with_fused_layer_norms(checked.model));
+        let (image_part, prompt_part) = split_image_part(checked.model);
         log::debug!(
             "decoder: image-only part split off in {:?}",
             started.elapsed()
@@ -173,7 +188,7 @@ impl Decoder {
             image_part,
             input_positions: checked.input_positions,
             output_positions: checked.output_positions,
-            sha256: sha256(bytes),
+            sha256: key.onnx_sha256,
         })
     }
 

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use tract_linalg::multithread::Executor;
 use tract_onnx::tract_core::knobs::KnobScope;
 use tract_onnx::tract_core::prelude::{
-    tvec, IntoTValue, Tensor, TypedSimplePlan, TypedSimpleState,
+    tvec, IntoTValue, Tensor, TypedModel, TypedSimplePlan, TypedSimpleState,
 };
 
+use super::cache::{self, CacheKey, ModelCache};
 use super::contract::{EMBEDDING_SHAPE, ENCODER, ENCODER_SIDE};
 use super::{load, on_executor, rewrite, sha256};
 use crate::error::{Error, ModelRole, Result};
@@ -35,6 +36,31 @@ fn encoder_knobs() -> KnobScope {
     })
 }
 
+/// The encoder's graph checked, decluttered and rewritten (RepViT token mixers folded, LayerNorm
+/// chains fused), ready for tract's optimiser.
+fn rewritten_graph(bytes: &[u8]) -> Result<TypedModel> {
+    let started = std::time::Instant::now();
+    // Only a readable file is rewritten; anything else fails below with the usual errors.
+    let folded = match rewrite::repvit_fold::fold_token_mixers(bytes) {
+        Ok(Some((folded, count))) => {
+            log::debug!("folded {count} RepViT token mixers into single depthwise convolutions");
+            Some(folded)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            log::debug!("encoder left unfolded: {e:#}");
+            None
+        }
+    };
+    log::debug!("encoder: graph rewrite in {:?}", started.elapsed());
+    let mut model = load::load_checked(folded.as_deref().unwrap_or(bytes), &ENCODER)?.model;
+    match rewrite::layer_norm::fuse_layer_norms(&mut model) {
+        Ok(fused) => log::debug!("encoder: fused {fused} LayerNorm chains"),
+        Err(e) => log::info!("encoder: LayerNorm chains left unfused ({e:#})"),
+    }
+    Ok(model)
+}
+
 /// The image encoder, optimised and ready to run.
 pub(crate) struct Encoder {
     plan: Arc<TypedSimplePlan>,
@@ -42,28 +68,16 @@ pub(crate) struct Encoder {
 }
 
 impl Encoder {
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let started = std::time::Instant::now();
-        // Only a readable file is rewritten; anything else fails below with the usual errors.
-        let folded = match rewrite::repvit_fold::fold_token_mixers(bytes) {
-            Ok(Some((folded, count))) => {
-                log::debug!(
-                    "folded {count} RepViT token mixers into single depthwise convolutions"
-                );
-                Some(folded)
-            }
-            Ok(None) => None,
-            Err(e) => {
-                log::debug!("encoder left unfolded: {e:#}");
-                None
-            }
+    /// Loads the encoder; with a `cache`, its rewritten graph comes from there when a sound copy
+    /// is kept, else is compiled from `bytes` and kept.
+    pub fn from_bytes(bytes: &[u8], cache: Option<&ModelCache>) -> Result<Self> {
+        let key = CacheKey {
+            role: ModelRole::Encoder,
+            onnx_sha256: sha256(bytes),
         };
-        log::debug!("encoder: graph rewrite in {:?}", started.elapsed());
-        let mut model = load::load_checked(folded.as_deref().unwrap_or(bytes), &ENCODER)?.model;
-        match rewrite::layer_norm::fuse_layer_norms(&mut model) {
-            Ok(fused) => log::debug!("encoder: fused {fused} LayerNorm chains"),
-            Err(e) => log::info!("encoder: LayerNorm chains left unfused ({e:#})"),
-        }
+        let graph = cache::graph_or_build(cache, &key, || rewritten_graph(bytes))?;
+        // A cached graph meets the contract as the ONNX file did; checking it costs nothing.
+        let model = load::checked(graph, &ENCODER)?.model;
         let optimising = std::time::Instant::now();
         let plan = encoder_knobs()
             .enter(|| model.into_optimized().and_then(TypedSimplePlan::new))
@@ -75,7 +89,7 @@ impl Encoder {
         Ok(Encoder {
             plan,
             // Embeddings and logs name the file the caller gave, not the rewritten graph.
-            sha256: sha256(bytes),
+            sha256: key.onnx_sha256,
         })
     }
 

@@ -3,6 +3,7 @@
 //! (`encoder`, `decoder`). Nothing here knows the pipeline stages around it: they take their
 //! shapes and constants from [`contract`].
 
+pub(crate) mod cache;
 pub mod contract;
 pub(crate) mod decoder;
 pub(crate) mod encoder;

@@ -86,6 +86,80 @@ impl TypedOp for LayerNorm {
     as_op!();
 }
 
+/// Registers the op's NNEF dumper and loader with the library's registry (`engine::cache`):
+/// `edgesam_layer_norm(input, gamma = ..., beta = ..., axis = ..., eps = ...)`.
+pub(crate) fn register_nnef(registry: &mut tract_nnef::internal::Registry) {
+    use tract_nnef::internal::TypeName;
+    registry.register_dumper(dump_nnef);
+    registry.register_primitive(
+        NNEF_NAME,
+        &[
+            TypeName::Scalar.tensor().named("input"),
+            TypeName::Scalar.tensor().named("gamma"),
+            TypeName::Scalar.tensor().named("beta"),
+            TypeName::Integer.named("axis"),
+            TypeName::Scalar.named("eps"),
+        ],
+        &[("output", TypeName::Scalar.tensor())],
+        load_nnef,
+    );
+}
+
+/// Wires a LayerNorm over axis 1 of `input` (`[rows, channels]`) with fixed gamma and beta, for
+/// tests of the code that saves and loads graphs.
+#[cfg(test)]
+pub(crate) fn wire_for_tests(model: &mut TypedModel, input: OutletId) -> OutletId {
+    let channels = model.outlet_fact(input).unwrap().shape[1]
+        .to_usize()
+        .unwrap();
+    let op = LayerNorm {
+        axis: 1,
+        eps: rctensor0(1e-5f32),
+        gamma: tensor1(&(0..channels).map(|c| 0.5 + c as f32).collect::<Vec<_>>())
+            .into_arc_tensor(),
+        beta: tensor1(&(0..channels).map(|c| c as f32 - 1.0).collect::<Vec<_>>()).into_arc_tensor(),
+    };
+    model.wire_node("layer_norm", op, &[input]).unwrap()[0]
+}
+
+const NNEF_NAME: &str = "edgesam_layer_norm";
+
+fn dump_nnef(
+    ast: &mut tract_nnef::internal::IntoAst,
+    node: &TypedNode,
+    op: &LayerNorm,
+) -> TractResult<Option<Arc<tract_nnef::internal::RValue>>> {
+    use tract_nnef::internal::{invocation, numeric};
+    let input = ast.mapping[&node.inputs[0]].clone();
+    let gamma = ast.konst(format!("{}_gamma", node.name), &op.gamma)?;
+    let beta = ast.konst(format!("{}_beta", node.name), &op.beta)?;
+    Ok(Some(invocation(
+        NNEF_NAME,
+        &[input],
+        &[
+            ("gamma", (*gamma).clone()),
+            ("beta", (*beta).clone()),
+            ("axis", numeric(op.axis)),
+            ("eps", numeric(op.eps.cast_to_scalar::<f32>()?)),
+        ],
+    )))
+}
+
+fn load_nnef(
+    builder: &mut tract_nnef::internal::ModelBuilder,
+    invocation: &tract_nnef::internal::ResolvedInvocation,
+) -> TractResult<tract_nnef::internal::Value> {
+    let input = invocation.named_arg_as(builder, "input")?;
+    let eps: f32 = invocation.named_arg_as(builder, "eps")?;
+    let op = LayerNorm {
+        axis: invocation.named_arg_as(builder, "axis")?,
+        eps: rctensor0(eps),
+        gamma: invocation.named_arg_as(builder, "gamma")?,
+        beta: invocation.named_arg_as(builder, "beta")?,
+    };
+    builder.wire(op, &[input])
+}
+
 /// LayerNorm of `data`, viewed as blocks of `[channels, inner]` normalised along `channels`,
 /// in place: a mean pass, a variance pass over the centred values (as the exported graph
 /// computes it, not from the sum of squares, which loses precision), then the affine write.
