@@ -14,6 +14,9 @@ Ensures the stand-in models (models/standins.py) and writes one synthetic photo 
     the library, and its own peak resident memory.
 Prints one table per thread count with medians and tract / onnxruntime ratios (below 1: tract
 is faster), then one JSON line with every figure. A benchmark, not a test: nothing is asserted.
+
+With --cache-dir DIR, `edgesam bench` loads through the compiled-model cache in DIR: the first run
+on an empty folder measures the cold start that fills it, a second run the cold start it saves.
 """
 from __future__ import annotations
 
@@ -142,6 +145,7 @@ def main():
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     ap.add_argument("--photo", default="big", choices=sorted(images.PHOTOS), help="synthetic photo (tests/python/images.py)")
+    ap.add_argument("--cache-dir", help="compiled-model cache folder for `edgesam bench --cache-dir`")
     ap.add_argument("--cli", default=os.environ.get("EDGESAM_CLI", str(REPO / "target" / "release" / "edgesam")))
     ap.add_argument("--onnxruntime-child", nargs=4, metavar=("ENC", "DEC", "PHOTO", "THREADS"), help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -164,7 +168,8 @@ def main():
                                      str(enc), str(dec), str(photo), str(threads)], "onnxruntime child")
         tract_fig, tract_err = (None, f"CLI not found at {a.cli}") if not Path(a.cli).is_file() else run_json(
             [a.cli, "bench", "--encoder", str(enc), "--decoder", str(dec), "--image", str(photo), "--points", "2",
-             "--runs", str(a.runs), "--threads", str(threads), "--json"], "edgesam bench")
+             "--runs", str(a.runs), "--threads", str(threads), "--json"]
+            + (["--cache-dir", a.cache_dir] if a.cache_dir else []), "edgesam bench")
         for err in (ort_err, tract_err):
             if err:
                 print(err)

@@ -61,6 +61,10 @@ struct ModelArgs {
     /// How the decoder handles changing point counts.
     #[arg(long, value_enum, default_value_t = Planning::Symbolic)]
     planning: Planning,
+    /// Folder where the analysed graphs are kept, so that the next load of the same files skips
+    /// the ONNX work (created when missing; a damaged entry is rebuilt).
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -79,6 +83,7 @@ impl ModelArgs {
                 Planning::Symbolic => DecoderPlanning::Symbolic,
                 Planning::PerPointCount => DecoderPlanning::PerPointCount,
             },
+            cache_dir: self.cache_dir.clone(),
         }
     }
 
