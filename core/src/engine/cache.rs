@@ -112,10 +112,16 @@ impl ModelCache {
         build: impl FnOnce() -> Result<TypedModel, E>,
     ) -> Result<TypedModel, E> {
         let path = self.path(key);
+        let started = std::time::Instant::now();
         match std::fs::read(&path) {
             Ok(bytes) => match read_entry(&bytes, key) {
                 Ok(model) => {
-                    log::debug!("{}: compiled graph read from {}", key.role, path.display());
+                    log::debug!(
+                        "{}: compiled graph read from {} in {:?}",
+                        key.role,
+                        path.display(),
+                        started.elapsed()
+                    );
                     return Ok(model);
                 }
                 Err(e) => log::warn!(
