@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use edgesam::{DecoderPlanning, Options, PromptPoint, RgbImage, SegmentAnything, SegmentPrompt};
+use edgesam::{DecoderPlanning, Options, RgbImage, SegmentAnything};
 
 fn scratch_dir(name: &str) -> PathBuf {
     let dir =
@@ -50,17 +50,7 @@ fn answers(model: &SegmentAnything) -> Vec<u8> {
     let embedding = model.encode(&photo).unwrap();
     let mut bytes = embedding.to_bytes();
     for n in [1usize, 3, 2] {
-        let points = (0..n)
-            .map(|i| PromptPoint {
-                x: 40.0 + 60.0 * i as f32,
-                y: 30.0 + 40.0 * i as f32,
-                positive: i % 2 == 0,
-            })
-            .collect();
-        let prompt = SegmentPrompt {
-            points,
-            r#box: None,
-        };
+        let prompt = common::diagonal_points(n);
         let tap = model.segment(&embedding, &prompt, None).unwrap();
         bytes.extend(tap.scores.iter().flat_map(|s| s.to_le_bytes()));
         bytes.extend(tap.low_res_logits.iter().flat_map(|v| v.to_le_bytes()));

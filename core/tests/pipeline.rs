@@ -244,17 +244,7 @@ fn symbolic_and_per_point_count_plans_agree_as_the_count_changes() {
     .unwrap();
     let embedding = embedding();
     for n in [1usize, 2, 5, 1, 2] {
-        let points = (0..n)
-            .map(|i| PromptPoint {
-                x: 30.0 + 50.0 * i as f32,
-                y: 20.0 + 30.0 * i as f32,
-                positive: i % 2 == 0,
-            })
-            .collect();
-        let prompt = SegmentPrompt {
-            points,
-            r#box: None,
-        };
+        let prompt = common::diagonal_points(n);
         let a = tiny().segment(embedding, &prompt, None).unwrap();
         let b = per_count.segment(embedding, &prompt, None).unwrap();
         let range = a.low_res_logits.iter().fold(0f32, |m, v| m.max(v.abs()));

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use edgesam::{Options, SegmentAnything};
+use edgesam::{Options, PromptPoint, SegmentAnything, SegmentPrompt};
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -86,4 +86,19 @@ pub fn tiny() -> &'static SegmentAnything {
         let (e, d) = standins("tiny");
         SegmentAnything::from_files(e, d, Options::default()).expect("tiny stand-ins load")
     })
+}
+
+/// `n` points down a diagonal of the tiny photos, alternately positive and negative.
+pub fn diagonal_points(n: usize) -> SegmentPrompt {
+    let points = (0..n)
+        .map(|i| PromptPoint {
+            x: 30.0 + 50.0 * i as f32,
+            y: 20.0 + 30.0 * i as f32,
+            positive: i % 2 == 0,
+        })
+        .collect();
+    SegmentPrompt {
+        points,
+        r#box: None,
+    }
 }
