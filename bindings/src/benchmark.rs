@@ -3,6 +3,7 @@
 
 use crate::error::{guarded, EdgeSamError};
 use crate::model::options;
+use crate::types::option_count;
 
 /// Loads the model files (timed as the cold start), then times pre-processing, encoding and taps
 /// of 2..N points on `image_data` (a JPEG/PNG/WebP; a synthetic 4000x3000 photo when absent),
@@ -14,8 +15,8 @@ pub fn run_benchmark(
     encoder_path: String,
     decoder_path: String,
     image_data: Option<Vec<u8>>,
-    runs: u32,
-    points: u32,
+    runs: i32,
+    points: i32,
     threads: i32,
 ) -> Result<String, EdgeSamError> {
     guarded(|| {
@@ -24,9 +25,9 @@ pub fn run_benchmark(
             None => edgesam::benchmark::synthetic_photo(),
         };
         let options = edgesam::benchmark::BenchmarkOptions {
-            model: options(threads),
-            runs: runs as usize,
-            points: points as usize,
+            model: options(threads)?,
+            runs: option_count(runs, "runs")? as usize,
+            points: option_count(points, "points")? as usize,
         };
         let report = edgesam::benchmark::run_benchmark(
             encoder_path.as_ref(),

@@ -7,14 +7,14 @@ use crate::background::{run_in_background, CancellationToken};
 use crate::error::{guarded, EdgeSamError};
 use crate::model::{ImageEmbedding, SegmentAnything};
 use crate::outputs::CocoRle;
-use crate::types::MaskRect;
+use crate::types::{option_count, BoundingBox};
 
 /// How the automatic masks are generated; the defaults are SAM's automatic mask generator's.
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
 pub struct EverythingOptions {
     /// Points per side of the prompt grid, 1...128 (32 gives 1024 prompts).
     #[uniffi(default = 32)]
-    pub points_per_side: u32,
+    pub points_per_side: i32,
     /// A candidate is kept when the decoder's score for it is above this.
     #[uniffi(default = 0.88)]
     pub score_threshold: f32,
@@ -29,30 +29,32 @@ pub struct EverythingOptions {
     pub box_nms_threshold: f32,
     /// Islands and holes smaller than this many pixels are removed; 0 keeps masks as they are.
     #[uniffi(default = 0)]
-    pub min_region_area: u32,
+    pub min_region_area: i32,
 }
 
-impl From<EverythingOptions> for edgesam::EverythingOptions {
-    fn from(o: EverythingOptions) -> Self {
-        edgesam::EverythingOptions {
-            points_per_side: o.points_per_side,
+impl TryFrom<EverythingOptions> for edgesam::EverythingOptions {
+    type Error = EdgeSamError;
+
+    fn try_from(o: EverythingOptions) -> Result<Self, EdgeSamError> {
+        Ok(edgesam::EverythingOptions {
+            points_per_side: option_count(o.points_per_side, "points per side")?,
             score_threshold: o.score_threshold,
             stability_threshold: o.stability_threshold,
             stability_offset: o.stability_offset,
             box_nms_threshold: o.box_nms_threshold,
-            min_region_area: o.min_region_area,
-        }
+            min_region_area: option_count(o.min_region_area, "minimum region area")?,
+        })
     }
 }
 
 /// How far a generation is: the grid's points first, then the surviving masks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct EverythingProgress {
-    pub points_done: u32,
-    pub points_total: u32,
+    pub points_done: i32,
+    pub points_total: i32,
     /// 0 of 0 until every grid point is decoded.
-    pub masks_done: u32,
-    pub masks_total: u32,
+    pub masks_done: i32,
+    pub masks_total: i32,
 }
 
 /// Told of the progress from a worker thread (hop to the UI thread to show it).
@@ -68,7 +70,7 @@ pub struct AutoMask {
     pub rle: CocoRle,
     /// Pixels inside.
     pub area: i64,
-    pub bounding_box: MaskRect,
+    pub bounding_box: BoundingBox,
     /// The decoder's score of the candidate.
     pub score: f32,
     pub stability_score: f32,
@@ -108,15 +110,16 @@ fn everything(
     let progress = |p: edgesam::EverythingProgress| {
         if let Some(listener) = listener {
             listener.on_progress(EverythingProgress {
-                points_done: p.points_done,
-                points_total: p.points_total,
-                masks_done: p.masks_done,
-                masks_total: p.masks_total,
+                // At most 128 x 128 grid points and three masks each: far below i32::MAX.
+                points_done: p.points_done as i32,
+                points_total: p.points_total as i32,
+                masks_done: p.masks_done as i32,
+                masks_total: p.masks_total as i32,
             });
         }
         !cancelled()
     };
-    let masks = model.everything(embedding.core(), &options.into(), &progress)?;
+    let masks = model.everything(embedding.core(), &options.try_into()?, &progress)?;
     Ok(masks.into_iter().map(AutoMask::from).collect())
 }
 
@@ -159,5 +162,34 @@ impl SegmentAnything {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(points_per_side: i32, min_region_area: i32) -> EverythingOptions {
+        EverythingOptions {
+            points_per_side,
+            score_threshold: 0.88,
+            stability_threshold: 0.95,
+            stability_offset: 1.0,
+            box_nms_threshold: 0.7,
+            min_region_area,
+        }
+    }
+
+    #[test]
+    fn negative_grid_sides_and_areas_are_bad_options() {
+        for (side, area) in [(-1, 0), (i32::MIN, 0), (32, -1)] {
+            let refused = edgesam::EverythingOptions::try_from(options(side, area)).err();
+            assert!(
+                matches!(refused, Some(EdgeSamError::BadOptions { .. })),
+                "{side}, {area}"
+            );
+        }
+        let kept = edgesam::EverythingOptions::try_from(options(32, 100)).unwrap();
+        assert_eq!((kept.points_per_side, kept.min_region_area), (32, 100));
     }
 }

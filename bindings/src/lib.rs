@@ -20,6 +20,6 @@ pub use everything::{AutoMask, EverythingListener, EverythingOptions, Everything
 pub use logging::{init_logging, LogLevel};
 pub use model::{ImageEmbedding, SegmentAnything};
 pub use outputs::{CocoRle, Cutout, MaskColor, MaskPoint, MaskPolygon, SegmentMask};
-pub use types::{MaskRect, PixelFormat, PromptPoint, PromptRect, SegmentPrompt, Segmentation};
+pub use types::{BoundingBox, PixelFormat, PromptBox, PromptPoint, SegmentPrompt, Segmentation};
 
 uniffi::setup_scaffolding!("edgesam");

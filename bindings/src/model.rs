@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::background::{run_in_background, CancellationToken};
 use crate::error::{guarded, EdgeSamError};
-use crate::types::{PixelFormat, SegmentPrompt, Segmentation};
+use crate::types::{option_count, PixelFormat, SegmentPrompt, Segmentation};
 
 /// An EdgeSAM encoder/decoder pair, loaded once and shared freely between threads.
 #[derive(uniffi::Object)]
@@ -18,13 +18,12 @@ pub struct ImageEmbedding {
     inner: edgesam::Embedding,
 }
 
-/// `threads <= 0` means one per CPU core (the core's 0).
-pub(crate) fn options(threads: i32) -> edgesam::Options {
-    let threads = usize::try_from(threads).unwrap_or(0);
-    edgesam::Options {
-        threads,
+/// `threads` 0 means one per CPU core, as in the core; a negative count is `BadOptions`.
+pub(crate) fn options(threads: i32) -> Result<edgesam::Options, EdgeSamError> {
+    Ok(edgesam::Options {
+        threads: option_count(threads, "threads")? as usize,
         ..edgesam::Options::default()
-    }
+    })
 }
 
 /// What to encode, captured for a worker thread.
@@ -116,7 +115,8 @@ impl SegmentAnything {
 
 #[uniffi::export]
 impl SegmentAnything {
-    /// Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core.
+    /// Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core,
+    /// 1 the calling thread only; a negative count is `BadOptions`.
     #[uniffi::constructor(default(threads = 0))]
     pub fn from_files(
         encoder_path: String,
@@ -124,8 +124,11 @@ impl SegmentAnything {
         threads: i32,
     ) -> Result<Arc<Self>, EdgeSamError> {
         guarded(|| {
-            let model =
-                edgesam::SegmentAnything::from_files(encoder_path, decoder_path, options(threads))?;
+            let model = edgesam::SegmentAnything::from_files(
+                encoder_path,
+                decoder_path,
+                options(threads)?,
+            )?;
             Ok(Arc::new(SegmentAnything {
                 model: Arc::new(model),
             }))
@@ -140,7 +143,8 @@ impl SegmentAnything {
         threads: i32,
     ) -> Result<Arc<Self>, EdgeSamError> {
         guarded(|| {
-            let model = edgesam::SegmentAnything::from_bytes(&encoder, &decoder, options(threads))?;
+            let model =
+                edgesam::SegmentAnything::from_bytes(&encoder, &decoder, options(threads)?)?;
             Ok(Arc::new(SegmentAnything {
                 model: Arc::new(model),
             }))
@@ -263,5 +267,28 @@ impl ImageEmbedding {
     /// The photo's height in pixels, after EXIF orientation.
     pub fn height(&self) -> i32 {
         self.inner.image_size().1 as i32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_negative_thread_count_is_refused_before_loading() {
+        let refused = SegmentAnything::from_bytes(vec![], vec![], -1).err();
+        assert!(
+            matches!(refused, Some(EdgeSamError::BadOptions { .. })),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn empty_model_bytes_are_not_a_model() {
+        let refused = SegmentAnything::from_bytes(vec![], vec![], 1).err();
+        assert!(
+            matches!(refused, Some(EdgeSamError::NotAModel { .. })),
+            "{refused:?}"
+        );
     }
 }

@@ -10,7 +10,7 @@ use edgesam::outputs::{self, OverlayStyle};
 use edgesam::Mask;
 
 use crate::error::{guarded, EdgeSamError};
-use crate::types::{MaskRect, Segmentation};
+use crate::types::{BoundingBox, Segmentation};
 
 /// A mask at the photo's resolution (255 inside, 0 outside), to convert or combine.
 #[derive(uniffi::Object)]
@@ -46,7 +46,7 @@ pub struct Cutout {
     /// `region.width * region.height * 4` bytes, R, G, B, A, straight alpha: 255 inside the
     /// mask, 0 (and black) outside.
     pub rgba: Vec<u8>,
-    pub region: MaskRect,
+    pub region: BoundingBox,
 }
 
 /// A colour; `alpha` is how strongly it covers the photo (0 not at all, 255 entirely).
@@ -137,8 +137,8 @@ impl SegmentMask {
     }
 
     /// The rectangle enclosing the mask; absent when it is empty.
-    pub fn bounding_box(&self) -> Option<MaskRect> {
-        self.inner.bounding_box().map(MaskRect::from)
+    pub fn bounding_box(&self) -> Option<BoundingBox> {
+        self.inner.bounding_box().map(BoundingBox::from)
     }
 
     /// Pixels inside either mask: adds a tap's mask to the selection.

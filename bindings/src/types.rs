@@ -34,8 +34,12 @@ pub struct PromptPoint {
 }
 
 /// A box from two opposite corners, in the photo's pixels, in any order.
+///
+/// This and the other records mirror the core's types field for field: the FFI crate is the one
+/// UniFFI component, so each language gets one generated module (the core deriving them would
+/// make it a second component, with a module of its own in every language).
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
-pub struct PromptRect {
+pub struct PromptBox {
     pub x0: f32,
     pub y0: f32,
     pub x1: f32,
@@ -48,7 +52,8 @@ pub struct SegmentPrompt {
     #[uniffi(default)]
     pub points: Vec<PromptPoint>,
     #[uniffi(default)]
-    pub rect: Option<PromptRect>,
+    // `box` in Swift, Kotlin and Python: UniFFI drops the raw-identifier prefix.
+    pub r#box: Option<PromptBox>,
     #[uniffi(default)]
     pub mask_index: Option<i32>,
 }
@@ -73,7 +78,7 @@ impl SegmentPrompt {
                 positive: p.positive,
             })
             .collect();
-        let r#box = self.rect.map(|r| edgesam::PromptBox {
+        let r#box = self.r#box.map(|r| edgesam::PromptBox {
             x0: r.x0,
             y0: r.y0,
             x1: r.x1,
@@ -83,19 +88,20 @@ impl SegmentPrompt {
     }
 }
 
-/// A rectangle of pixels: origin at the top-left, sizes in pixels.
+/// The rectangle enclosing a mask: origin at the top-left, sizes in pixels. The core's sides are
+/// `usize`, which UniFFI cannot carry; every size on the FFI is an `i32` (Kotlin's `Int`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct MaskRect {
+pub struct BoundingBox {
     pub x: i32,
     pub y: i32,
     pub width: i32,
     pub height: i32,
 }
 
-impl From<edgesam::BoundingBox> for MaskRect {
+impl From<edgesam::BoundingBox> for BoundingBox {
     fn from(b: edgesam::BoundingBox) -> Self {
-        // Photo sides are far below i32::MAX (image_input::MAX_IMAGE_PIXELS), so these fit.
-        MaskRect {
+        // Photo sides are far below i32::MAX (image::MAX_IMAGE_PIXELS), so these fit.
+        BoundingBox {
             x: b.x as i32,
             y: b.y as i32,
             width: b.width as i32,
@@ -119,14 +125,14 @@ pub struct Segmentation {
     /// Which candidate `mask` is (0...3).
     pub mask_index: i32,
     /// The rectangle enclosing the mask; absent when the mask is empty.
-    pub bounding_box: Option<MaskRect>,
+    pub bounding_box: Option<BoundingBox>,
     /// Pixels inside the mask.
     pub area: i64,
 }
 
 impl From<edgesam::Segmentation> for Segmentation {
     fn from(p: edgesam::Segmentation) -> Self {
-        let bounding_box = p.mask.bounding_box().map(MaskRect::from);
+        let bounding_box = p.mask.bounding_box().map(BoundingBox::from);
         Segmentation {
             width: p.mask.width as i32,
             height: p.mask.height as i32,
@@ -136,6 +142,74 @@ impl From<edgesam::Segmentation> for Segmentation {
             area: p.mask.area() as i64,
             bounding_box,
             mask: p.mask.data,
+        }
+    }
+}
+
+/// A count the apps pass as `Int` (every integer on the FFI is an `i32`): a negative one is a bad
+/// option, never silently 0.
+pub(crate) fn option_count(value: i32, name: &str) -> Result<u32, EdgeSamError> {
+    u32::try_from(value).map_err(|_| EdgeSamError::BadOptions {
+        reason: format!("{name} must be 0 or more, not {value}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prompt_with_mask_index(mask_index: i32) -> SegmentPrompt {
+        SegmentPrompt {
+            points: vec![PromptPoint {
+                x: 1.0,
+                y: 2.0,
+                positive: true,
+            }],
+            r#box: None,
+            mask_index: Some(mask_index),
+        }
+    }
+
+    #[test]
+    fn negative_mask_indices_are_bad_prompts() {
+        for index in [-1, i32::MIN] {
+            let refused = prompt_with_mask_index(index).to_core();
+            assert!(
+                matches!(&refused, Err(EdgeSamError::BadPrompt { reason }) if reason.contains(&index.to_string())),
+                "{index}: {refused:?}"
+            );
+        }
+        // Too large for the decoder is the core's check; here it only has to arrive intact.
+        let (_, index) = prompt_with_mask_index(i32::MAX).to_core().unwrap();
+        assert_eq!(index, Some(i32::MAX as usize));
+    }
+
+    #[test]
+    fn the_box_keeps_its_corners() {
+        let prompt = SegmentPrompt {
+            points: vec![],
+            r#box: Some(PromptBox {
+                x0: 4.0,
+                y0: 3.0,
+                x1: 1.0,
+                y1: 2.0,
+            }),
+            mask_index: None,
+        };
+        let (core, _) = prompt.to_core().unwrap();
+        let b = core.r#box.unwrap();
+        assert_eq!((b.x0, b.y0, b.x1, b.y1), (4.0, 3.0, 1.0, 2.0));
+    }
+
+    #[test]
+    fn negative_counts_are_bad_options_not_zero() {
+        assert_eq!(option_count(0, "threads").unwrap(), 0);
+        assert_eq!(option_count(i32::MAX, "threads").unwrap(), i32::MAX as u32);
+        for value in [-1, i32::MIN] {
+            assert!(matches!(
+                option_count(value, "threads"),
+                Err(EdgeSamError::BadOptions { reason }) if reason == format!("threads must be 0 or more, not {value}")
+            ));
         }
     }
 }

@@ -91,8 +91,8 @@ struct PhotoCanvas: View {
                         .frame(width: 14, height: 14)
                         .position(x: at.x, y: at.y)
                 }
-                if let rect = prompt?.rect {
-                    let a = fit.toView(x: rect.x0, y: rect.y0), b = fit.toView(x: rect.x1, y: rect.y1)
+                if let box = prompt?.box {
+                    let a = fit.toView(x: box.x0, y: box.y0), b = fit.toView(x: box.x1, y: box.y1)
                     boxOutline(CGRect(x: min(a.x, b.x), y: min(a.y, b.y), width: abs(b.x - a.x), height: abs(b.y - a.y)))
                 }
                 if let dragRect {

@@ -65,18 +65,18 @@ def embedding(model, photo):
     return model.encode_image(photo[1])
 
 
-def prompt(edgesam, points=(), rect=None, mask_index=None):
+def prompt(edgesam, points=(), box=None, mask_index=None):
     return edgesam.SegmentPrompt(
         points=[edgesam.PromptPoint(x=x, y=y, positive=bool(label)) for x, y, label in points],
-        rect=None if rect is None else edgesam.PromptRect(x0=rect[0], y0=rect[1], x1=rect[2], y1=rect[3]),
+        box=None if box is None else edgesam.PromptBox(x0=box[0], y0=box[1], x1=box[2], y1=box[3]),
         mask_index=mask_index,
     )
 
 
 PROMPTS = {
     "point": dict(points=[(200, 80, 1)]),
-    "box": dict(rect=(150, 30, 260, 130)),
-    "points_and_box": dict(points=[(200, 80, 1), (160, 40, 0)], rect=(150, 30, 260, 130)),
+    "box": dict(box=(150, 30, 260, 130)),
+    "points_and_box": dict(points=[(200, 80, 1), (160, 40, 0)], box=(150, 30, 260, 130)),
 }
 
 
@@ -102,8 +102,8 @@ def run_cli(pair, image_path, spec, tmp_path):
             "--image", str(image_path), "--mask-out", str(mask_path), "--json"]
     for x, y, label in spec.get("points", []):
         args += ["--point", f"{x},{y},{label}"]
-    if "rect" in spec:
-        args += ["--box", ",".join(str(v) for v in spec["rect"])]
+    if "box" in spec:
+        args += ["--box", ",".join(str(v) for v in spec["box"])]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     return np.array(Image.open(mask_path)), json.loads(out)
 

@@ -9,12 +9,12 @@ from typing import Optional, Sequence, Tuple
 
 from ._uniffi import (  # noqa: F401  (the names the layer uses)
     AutoMask,
+    BoundingBox,
     EdgeSamError,
     ImageEmbedding,
-    MaskRect as BoundingBox,
     PixelFormat,
+    PromptBox,
     PromptPoint,
-    PromptRect as PromptBox,
     SegmentAnything as Model,
     SegmentMask,
     SegmentPrompt,
@@ -27,8 +27,8 @@ Box = Tuple[float, float, float, float]
 def make_prompt(points: Sequence[PromptPoint], box: Optional[Box],
                 mask_index: Optional[int]) -> SegmentPrompt:
     """The generated prompt record from points and a box given as (x0, y0, x1, y1)."""
-    rect = None if box is None else PromptBox(x0=box[0], y0=box[1], x1=box[2], y1=box[3])
-    return SegmentPrompt(points=list(points), rect=rect, mask_index=mask_index)
+    corners = None if box is None else PromptBox(x0=box[0], y0=box[1], x1=box[2], y1=box[3])
+    return SegmentPrompt(points=list(points), box=corners, mask_index=mask_index)
 
 
 def bad_image(reason: str) -> EdgeSamError:

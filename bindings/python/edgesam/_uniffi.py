@@ -527,7 +527,7 @@ def _uniffi_check_contract_api_version(lib):
 def _uniffi_check_api_checksums(lib):
     if lib.uniffi_edgesam_ffi_checksum_func_init_logging() != 30979:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() != 37745:
+    if lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() != 23724:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel() != 49674:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -563,11 +563,11 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() != 42942:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() != 3327:
+    if lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() != 24976:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_area() != 31586:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_bounding_box() != 3056:
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_bounding_box() != 60425:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_bytes() != 10636:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -738,8 +738,8 @@ _UniffiLib.uniffi_edgesam_ffi_fn_func_run_benchmark.argtypes = (
     _UniffiRustBuffer,
     _UniffiRustBuffer,
     _UniffiRustBuffer,
-    ctypes.c_uint32,
-    ctypes.c_uint32,
+    ctypes.c_int32,
+    ctypes.c_int32,
     ctypes.c_int32,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -1417,9 +1417,10 @@ class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
         buf.write_i64(value)
 
 @dataclass
-class MaskRect:
+class BoundingBox:
     """
-    A rectangle of pixels: origin at the top-left, sizes in pixels.
+    The rectangle enclosing a mask: origin at the top-left, sizes in pixels. The core's sides are
+    `usize`, which UniFFI cannot carry; every size on the FFI is an `i32` (Kotlin's `Int`).
 """
     def __init__(self, *, x:int, y:int, width:int, height:int):
         self.x = x
@@ -1431,7 +1432,7 @@ class MaskRect:
 
     
     def __str__(self):
-        return "MaskRect(x={}, y={}, width={}, height={})".format(self.x, self.y, self.width, self.height)
+        return "BoundingBox(x={}, y={}, width={}, height={})".format(self.x, self.y, self.width, self.height)
     def __eq__(self, other):
         if self.x != other.x:
             return False
@@ -1443,10 +1444,10 @@ class MaskRect:
             return False
         return True
 
-class _UniffiFfiConverterTypeMaskRect(_UniffiConverterRustBuffer):
+class _UniffiFfiConverterTypeBoundingBox(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
-        return MaskRect(
+        return BoundingBox(
             x=_UniffiFfiConverterInt32.read(buf),
             y=_UniffiFfiConverterInt32.read(buf),
             width=_UniffiFfiConverterInt32.read(buf),
@@ -1482,7 +1483,7 @@ class AutoMask:
     One automatic mask. Its pixels travel as COCO RLE (`SegmentMask.fromCocoRle` expands them):
     a hundred photo-size byte masks would not fit in a phone's memory.
 """
-    def __init__(self, *, rle:CocoRle, area:int, bounding_box:MaskRect, score:float, stability_score:float, point_x:float, point_y:float, candidate:int):
+    def __init__(self, *, rle:CocoRle, area:int, bounding_box:BoundingBox, score:float, stability_score:float, point_x:float, point_y:float, candidate:int):
         self.rle = rle
         self.area = area
         self.bounding_box = bounding_box
@@ -1522,7 +1523,7 @@ class _UniffiFfiConverterTypeAutoMask(_UniffiConverterRustBuffer):
         return AutoMask(
             rle=_UniffiFfiConverterTypeCocoRle.read(buf),
             area=_UniffiFfiConverterInt64.read(buf),
-            bounding_box=_UniffiFfiConverterTypeMaskRect.read(buf),
+            bounding_box=_UniffiFfiConverterTypeBoundingBox.read(buf),
             score=_UniffiFfiConverterFloat32.read(buf),
             stability_score=_UniffiFfiConverterFloat32.read(buf),
             point_x=_UniffiFfiConverterFloat32.read(buf),
@@ -1534,7 +1535,7 @@ class _UniffiFfiConverterTypeAutoMask(_UniffiConverterRustBuffer):
     def check_lower(value):
         _UniffiFfiConverterTypeCocoRle.check_lower(value.rle)
         _UniffiFfiConverterInt64.check_lower(value.area)
-        _UniffiFfiConverterTypeMaskRect.check_lower(value.bounding_box)
+        _UniffiFfiConverterTypeBoundingBox.check_lower(value.bounding_box)
         _UniffiFfiConverterFloat32.check_lower(value.score)
         _UniffiFfiConverterFloat32.check_lower(value.stability_score)
         _UniffiFfiConverterFloat32.check_lower(value.point_x)
@@ -1545,7 +1546,7 @@ class _UniffiFfiConverterTypeAutoMask(_UniffiConverterRustBuffer):
     def write(value, buf):
         _UniffiFfiConverterTypeCocoRle.write(value.rle, buf)
         _UniffiFfiConverterInt64.write(value.area, buf)
-        _UniffiFfiConverterTypeMaskRect.write(value.bounding_box, buf)
+        _UniffiFfiConverterTypeBoundingBox.write(value.bounding_box, buf)
         _UniffiFfiConverterFloat32.write(value.score, buf)
         _UniffiFfiConverterFloat32.write(value.stability_score, buf)
         _UniffiFfiConverterFloat32.write(value.point_x, buf)
@@ -1577,7 +1578,7 @@ class Cutout:
     """
     The object cut out on a transparent background, and the part of the photo it covers.
 """
-    def __init__(self, *, rgba:bytes, region:MaskRect):
+    def __init__(self, *, rgba:bytes, region:BoundingBox):
         self.rgba = rgba
         self.region = region
         
@@ -1598,31 +1599,18 @@ class _UniffiFfiConverterTypeCutout(_UniffiConverterRustBuffer):
     def read(buf):
         return Cutout(
             rgba=_UniffiFfiConverterBytes.read(buf),
-            region=_UniffiFfiConverterTypeMaskRect.read(buf),
+            region=_UniffiFfiConverterTypeBoundingBox.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
         _UniffiFfiConverterBytes.check_lower(value.rgba)
-        _UniffiFfiConverterTypeMaskRect.check_lower(value.region)
+        _UniffiFfiConverterTypeBoundingBox.check_lower(value.region)
 
     @staticmethod
     def write(value, buf):
         _UniffiFfiConverterBytes.write(value.rgba, buf)
-        _UniffiFfiConverterTypeMaskRect.write(value.region, buf)
-
-class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
-    CLASS_NAME = "u32"
-    VALUE_MIN = 0
-    VALUE_MAX = 2**32
-
-    @staticmethod
-    def read(buf):
-        return buf.read_u32()
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_u32(value)
+        _UniffiFfiConverterTypeBoundingBox.write(value.region, buf)
 
 @dataclass
 class EverythingOptions:
@@ -1661,31 +1649,31 @@ class _UniffiFfiConverterTypeEverythingOptions(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
         return EverythingOptions(
-            points_per_side=_UniffiFfiConverterUInt32.read(buf),
+            points_per_side=_UniffiFfiConverterInt32.read(buf),
             score_threshold=_UniffiFfiConverterFloat32.read(buf),
             stability_threshold=_UniffiFfiConverterFloat32.read(buf),
             stability_offset=_UniffiFfiConverterFloat32.read(buf),
             box_nms_threshold=_UniffiFfiConverterFloat32.read(buf),
-            min_region_area=_UniffiFfiConverterUInt32.read(buf),
+            min_region_area=_UniffiFfiConverterInt32.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
-        _UniffiFfiConverterUInt32.check_lower(value.points_per_side)
+        _UniffiFfiConverterInt32.check_lower(value.points_per_side)
         _UniffiFfiConverterFloat32.check_lower(value.score_threshold)
         _UniffiFfiConverterFloat32.check_lower(value.stability_threshold)
         _UniffiFfiConverterFloat32.check_lower(value.stability_offset)
         _UniffiFfiConverterFloat32.check_lower(value.box_nms_threshold)
-        _UniffiFfiConverterUInt32.check_lower(value.min_region_area)
+        _UniffiFfiConverterInt32.check_lower(value.min_region_area)
 
     @staticmethod
     def write(value, buf):
-        _UniffiFfiConverterUInt32.write(value.points_per_side, buf)
+        _UniffiFfiConverterInt32.write(value.points_per_side, buf)
         _UniffiFfiConverterFloat32.write(value.score_threshold, buf)
         _UniffiFfiConverterFloat32.write(value.stability_threshold, buf)
         _UniffiFfiConverterFloat32.write(value.stability_offset, buf)
         _UniffiFfiConverterFloat32.write(value.box_nms_threshold, buf)
-        _UniffiFfiConverterUInt32.write(value.min_region_area, buf)
+        _UniffiFfiConverterInt32.write(value.min_region_area, buf)
 
 @dataclass
 class EverythingProgress:
@@ -1718,25 +1706,25 @@ class _UniffiFfiConverterTypeEverythingProgress(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
         return EverythingProgress(
-            points_done=_UniffiFfiConverterUInt32.read(buf),
-            points_total=_UniffiFfiConverterUInt32.read(buf),
-            masks_done=_UniffiFfiConverterUInt32.read(buf),
-            masks_total=_UniffiFfiConverterUInt32.read(buf),
+            points_done=_UniffiFfiConverterInt32.read(buf),
+            points_total=_UniffiFfiConverterInt32.read(buf),
+            masks_done=_UniffiFfiConverterInt32.read(buf),
+            masks_total=_UniffiFfiConverterInt32.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
-        _UniffiFfiConverterUInt32.check_lower(value.points_done)
-        _UniffiFfiConverterUInt32.check_lower(value.points_total)
-        _UniffiFfiConverterUInt32.check_lower(value.masks_done)
-        _UniffiFfiConverterUInt32.check_lower(value.masks_total)
+        _UniffiFfiConverterInt32.check_lower(value.points_done)
+        _UniffiFfiConverterInt32.check_lower(value.points_total)
+        _UniffiFfiConverterInt32.check_lower(value.masks_done)
+        _UniffiFfiConverterInt32.check_lower(value.masks_total)
 
     @staticmethod
     def write(value, buf):
-        _UniffiFfiConverterUInt32.write(value.points_done, buf)
-        _UniffiFfiConverterUInt32.write(value.points_total, buf)
-        _UniffiFfiConverterUInt32.write(value.masks_done, buf)
-        _UniffiFfiConverterUInt32.write(value.masks_total, buf)
+        _UniffiFfiConverterInt32.write(value.points_done, buf)
+        _UniffiFfiConverterInt32.write(value.points_total, buf)
+        _UniffiFfiConverterInt32.write(value.masks_done, buf)
+        _UniffiFfiConverterInt32.write(value.masks_total, buf)
 
 class _UniffiFfiConverterUInt8(_UniffiConverterPrimitiveInt):
     CLASS_NAME = "u8"
@@ -1925,6 +1913,61 @@ class _UniffiFfiConverterTypeMaskPolygon(_UniffiConverterRustBuffer):
         _UniffiFfiConverterBoolean.write(value.is_hole, buf)
 
 @dataclass
+class PromptBox:
+    """
+    A box from two opposite corners, in the photo's pixels, in any order.
+
+    This and the other records mirror the core's types field for field: the FFI crate is the one
+    UniFFI component, so each language gets one generated module (the core deriving them would
+    make it a second component, with a module of its own in every language).
+"""
+    def __init__(self, *, x0:float, y0:float, x1:float, y1:float):
+        self.x0 = x0
+        self.y0 = y0
+        self.x1 = x1
+        self.y1 = y1
+        
+        
+
+    
+    def __str__(self):
+        return "PromptBox(x0={}, y0={}, x1={}, y1={})".format(self.x0, self.y0, self.x1, self.y1)
+    def __eq__(self, other):
+        if self.x0 != other.x0:
+            return False
+        if self.y0 != other.y0:
+            return False
+        if self.x1 != other.x1:
+            return False
+        if self.y1 != other.y1:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePromptBox(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return PromptBox(
+            x0=_UniffiFfiConverterFloat32.read(buf),
+            y0=_UniffiFfiConverterFloat32.read(buf),
+            x1=_UniffiFfiConverterFloat32.read(buf),
+            y1=_UniffiFfiConverterFloat32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterFloat32.check_lower(value.x0)
+        _UniffiFfiConverterFloat32.check_lower(value.y0)
+        _UniffiFfiConverterFloat32.check_lower(value.x1)
+        _UniffiFfiConverterFloat32.check_lower(value.y1)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterFloat32.write(value.x0, buf)
+        _UniffiFfiConverterFloat32.write(value.y0, buf)
+        _UniffiFfiConverterFloat32.write(value.x1, buf)
+        _UniffiFfiConverterFloat32.write(value.y1, buf)
+
+@dataclass
 class PromptPoint:
     """
     A tap in the photo's pixels (after EXIF orientation): `positive` marks the object, otherwise
@@ -1970,57 +2013,6 @@ class _UniffiFfiConverterTypePromptPoint(_UniffiConverterRustBuffer):
         _UniffiFfiConverterFloat32.write(value.y, buf)
         _UniffiFfiConverterBoolean.write(value.positive, buf)
 
-@dataclass
-class PromptRect:
-    """
-    A box from two opposite corners, in the photo's pixels, in any order.
-"""
-    def __init__(self, *, x0:float, y0:float, x1:float, y1:float):
-        self.x0 = x0
-        self.y0 = y0
-        self.x1 = x1
-        self.y1 = y1
-        
-        
-
-    
-    def __str__(self):
-        return "PromptRect(x0={}, y0={}, x1={}, y1={})".format(self.x0, self.y0, self.x1, self.y1)
-    def __eq__(self, other):
-        if self.x0 != other.x0:
-            return False
-        if self.y0 != other.y0:
-            return False
-        if self.x1 != other.x1:
-            return False
-        if self.y1 != other.y1:
-            return False
-        return True
-
-class _UniffiFfiConverterTypePromptRect(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return PromptRect(
-            x0=_UniffiFfiConverterFloat32.read(buf),
-            y0=_UniffiFfiConverterFloat32.read(buf),
-            x1=_UniffiFfiConverterFloat32.read(buf),
-            y1=_UniffiFfiConverterFloat32.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterFloat32.check_lower(value.x0)
-        _UniffiFfiConverterFloat32.check_lower(value.y0)
-        _UniffiFfiConverterFloat32.check_lower(value.x1)
-        _UniffiFfiConverterFloat32.check_lower(value.y1)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterFloat32.write(value.x0, buf)
-        _UniffiFfiConverterFloat32.write(value.y0, buf)
-        _UniffiFfiConverterFloat32.write(value.x1, buf)
-        _UniffiFfiConverterFloat32.write(value.y1, buf)
-
 class _UniffiFfiConverterSequenceTypePromptPoint(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -2044,11 +2036,11 @@ class _UniffiFfiConverterSequenceTypePromptPoint(_UniffiConverterRustBuffer):
             _UniffiFfiConverterTypePromptPoint.read(buf) for i in range(count)
         ]
 
-class _UniffiFfiConverterOptionalTypePromptRect(_UniffiConverterRustBuffer):
+class _UniffiFfiConverterOptionalTypePromptBox(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         if value is not None:
-            _UniffiFfiConverterTypePromptRect.check_lower(value)
+            _UniffiFfiConverterTypePromptBox.check_lower(value)
 
     @classmethod
     def write(cls, value, buf):
@@ -2057,7 +2049,7 @@ class _UniffiFfiConverterOptionalTypePromptRect(_UniffiConverterRustBuffer):
             return
 
         buf.write_u8(1)
-        _UniffiFfiConverterTypePromptRect.write(value, buf)
+        _UniffiFfiConverterTypePromptBox.write(value, buf)
 
     @classmethod
     def read(cls, buf):
@@ -2065,7 +2057,7 @@ class _UniffiFfiConverterOptionalTypePromptRect(_UniffiConverterRustBuffer):
         if flag == 0:
             return None
         elif flag == 1:
-            return _UniffiFfiConverterTypePromptRect.read(buf)
+            return _UniffiFfiConverterTypePromptBox.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
@@ -2099,23 +2091,23 @@ class SegmentPrompt:
     """
     Points, a box, or both; `mask_index` (0...3) overrides the default choice of candidate.
 """
-    def __init__(self, *, points:typing.List[PromptPoint] = _DEFAULT, rect:typing.Optional[PromptRect] = None, mask_index:typing.Optional[int] = None):
+    def __init__(self, *, points:typing.List[PromptPoint] = _DEFAULT, box:typing.Optional[PromptBox] = None, mask_index:typing.Optional[int] = None):
         if points is _DEFAULT:
             self.points = []
         else:
             self.points = points
-        self.rect = rect
+        self.box = box
         self.mask_index = mask_index
         
         
 
     
     def __str__(self):
-        return "SegmentPrompt(points={}, rect={}, mask_index={})".format(self.points, self.rect, self.mask_index)
+        return "SegmentPrompt(points={}, box={}, mask_index={})".format(self.points, self.box, self.mask_index)
     def __eq__(self, other):
         if self.points != other.points:
             return False
-        if self.rect != other.rect:
+        if self.box != other.box:
             return False
         if self.mask_index != other.mask_index:
             return False
@@ -2126,20 +2118,20 @@ class _UniffiFfiConverterTypeSegmentPrompt(_UniffiConverterRustBuffer):
     def read(buf):
         return SegmentPrompt(
             points=_UniffiFfiConverterSequenceTypePromptPoint.read(buf),
-            rect=_UniffiFfiConverterOptionalTypePromptRect.read(buf),
+            box=_UniffiFfiConverterOptionalTypePromptBox.read(buf),
             mask_index=_UniffiFfiConverterOptionalInt32.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
         _UniffiFfiConverterSequenceTypePromptPoint.check_lower(value.points)
-        _UniffiFfiConverterOptionalTypePromptRect.check_lower(value.rect)
+        _UniffiFfiConverterOptionalTypePromptBox.check_lower(value.box)
         _UniffiFfiConverterOptionalInt32.check_lower(value.mask_index)
 
     @staticmethod
     def write(value, buf):
         _UniffiFfiConverterSequenceTypePromptPoint.write(value.points, buf)
-        _UniffiFfiConverterOptionalTypePromptRect.write(value.rect, buf)
+        _UniffiFfiConverterOptionalTypePromptBox.write(value.box, buf)
         _UniffiFfiConverterOptionalInt32.write(value.mask_index, buf)
 
 class _UniffiFfiConverterSequenceFloat32(_UniffiConverterRustBuffer):
@@ -2165,11 +2157,11 @@ class _UniffiFfiConverterSequenceFloat32(_UniffiConverterRustBuffer):
             _UniffiFfiConverterFloat32.read(buf) for i in range(count)
         ]
 
-class _UniffiFfiConverterOptionalTypeMaskRect(_UniffiConverterRustBuffer):
+class _UniffiFfiConverterOptionalTypeBoundingBox(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         if value is not None:
-            _UniffiFfiConverterTypeMaskRect.check_lower(value)
+            _UniffiFfiConverterTypeBoundingBox.check_lower(value)
 
     @classmethod
     def write(cls, value, buf):
@@ -2178,7 +2170,7 @@ class _UniffiFfiConverterOptionalTypeMaskRect(_UniffiConverterRustBuffer):
             return
 
         buf.write_u8(1)
-        _UniffiFfiConverterTypeMaskRect.write(value, buf)
+        _UniffiFfiConverterTypeBoundingBox.write(value, buf)
 
     @classmethod
     def read(cls, buf):
@@ -2186,7 +2178,7 @@ class _UniffiFfiConverterOptionalTypeMaskRect(_UniffiConverterRustBuffer):
         if flag == 0:
             return None
         elif flag == 1:
-            return _UniffiFfiConverterTypeMaskRect.read(buf)
+            return _UniffiFfiConverterTypeBoundingBox.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
@@ -2195,7 +2187,7 @@ class Segmentation:
     """
     The answer to one tap.
 """
-    def __init__(self, *, width:int, height:int, mask:bytes, score:float, scores:typing.List[float], mask_index:int, bounding_box:typing.Optional[MaskRect], area:int):
+    def __init__(self, *, width:int, height:int, mask:bytes, score:float, scores:typing.List[float], mask_index:int, bounding_box:typing.Optional[BoundingBox], area:int):
         self.width = width
         self.height = height
         self.mask = mask
@@ -2239,7 +2231,7 @@ class _UniffiFfiConverterTypeSegmentation(_UniffiConverterRustBuffer):
             score=_UniffiFfiConverterFloat32.read(buf),
             scores=_UniffiFfiConverterSequenceFloat32.read(buf),
             mask_index=_UniffiFfiConverterInt32.read(buf),
-            bounding_box=_UniffiFfiConverterOptionalTypeMaskRect.read(buf),
+            bounding_box=_UniffiFfiConverterOptionalTypeBoundingBox.read(buf),
             area=_UniffiFfiConverterInt64.read(buf),
         )
 
@@ -2251,7 +2243,7 @@ class _UniffiFfiConverterTypeSegmentation(_UniffiConverterRustBuffer):
         _UniffiFfiConverterFloat32.check_lower(value.score)
         _UniffiFfiConverterSequenceFloat32.check_lower(value.scores)
         _UniffiFfiConverterInt32.check_lower(value.mask_index)
-        _UniffiFfiConverterOptionalTypeMaskRect.check_lower(value.bounding_box)
+        _UniffiFfiConverterOptionalTypeBoundingBox.check_lower(value.bounding_box)
         _UniffiFfiConverterInt64.check_lower(value.area)
 
     @staticmethod
@@ -2262,7 +2254,7 @@ class _UniffiFfiConverterTypeSegmentation(_UniffiConverterRustBuffer):
         _UniffiFfiConverterFloat32.write(value.score, buf)
         _UniffiFfiConverterSequenceFloat32.write(value.scores, buf)
         _UniffiFfiConverterInt32.write(value.mask_index, buf)
-        _UniffiFfiConverterOptionalTypeMaskRect.write(value.bounding_box, buf)
+        _UniffiFfiConverterOptionalTypeBoundingBox.write(value.bounding_box, buf)
         _UniffiFfiConverterInt64.write(value.area, buf)
 
 
@@ -3226,7 +3218,8 @@ class SegmentAnything(SegmentAnythingProtocol):
     @classmethod
     def from_files(cls, encoder_path: str,decoder_path: str,threads: int = 0) -> SegmentAnything:
         """
-        Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core.
+        Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core,
+        1 the calling thread only; a negative count is `BadOptions`.
 """
         
         _UniffiFfiConverterString.check_lower(encoder_path)
@@ -3562,7 +3555,7 @@ class SegmentMaskProtocol(typing.Protocol):
         Pixels inside the mask.
 """
         raise NotImplementedError
-    def bounding_box(self, ) -> typing.Optional[MaskRect]:
+    def bounding_box(self, ) -> typing.Optional[BoundingBox]:
         """
         The rectangle enclosing the mask; absent when it is empty.
 """
@@ -3715,14 +3708,14 @@ class SegmentMask(SegmentMaskProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def bounding_box(self, ) -> typing.Optional[MaskRect]:
+    def bounding_box(self, ) -> typing.Optional[BoundingBox]:
         """
         The rectangle enclosing the mask; absent when it is empty.
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
         )
-        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeMaskRect.lift
+        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeBoundingBox.lift
         _uniffi_error_converter = None
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
@@ -3996,17 +3989,17 @@ def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[o
         image_data = None
     _UniffiFfiConverterOptionalBytes.check_lower(image_data)
 
-    _UniffiFfiConverterUInt32.check_lower(runs)
+    _UniffiFfiConverterInt32.check_lower(runs)
 
-    _UniffiFfiConverterUInt32.check_lower(points)
+    _UniffiFfiConverterInt32.check_lower(points)
 
     _UniffiFfiConverterInt32.check_lower(threads)
     _uniffi_lowered_args = (
         _UniffiFfiConverterString.lower(encoder_path),
         _UniffiFfiConverterString.lower(decoder_path),
         _UniffiFfiConverterOptionalBytes.lower(image_data),
-        _UniffiFfiConverterUInt32.lower(runs),
-        _UniffiFfiConverterUInt32.lower(points),
+        _UniffiFfiConverterInt32.lower(runs),
+        _UniffiFfiConverterInt32.lower(points),
         _UniffiFfiConverterInt32.lower(threads),
     )
     _uniffi_lift_return = _UniffiFfiConverterString.lift
@@ -4024,7 +4017,7 @@ __all__ = [
     "LogLevel",
     "PixelFormat",
     "CocoRle",
-    "MaskRect",
+    "BoundingBox",
     "AutoMask",
     "Cutout",
     "EverythingOptions",
@@ -4032,8 +4025,8 @@ __all__ = [
     "MaskColor",
     "MaskPoint",
     "MaskPolygon",
+    "PromptBox",
     "PromptPoint",
-    "PromptRect",
     "SegmentPrompt",
     "Segmentation",
     "init_logging",

@@ -21,12 +21,12 @@ from PIL import Image, ImageOps
 
 WIDTH, HEIGHT = 320, 200
 
-# name -> prompt. Points are (x, y, label), label 1 positive / 0 negative; rect is x0, y0, x1, y1.
+# name -> prompt. Points are (x, y, label), label 1 positive / 0 negative; box is x0, y0, x1, y1.
 CASES = {
     "point": dict(points=[(200, 80, 1)]),
-    "box": dict(rect=(150, 30, 260, 130)),
-    "points_and_box": dict(points=[(200, 80, 1), (160, 40, 0)], rect=(150, 30, 260, 130)),
-    "negative_point_and_box": dict(points=[(60, 170, 0)], rect=(10, 120, 170, 199)),
+    "box": dict(box=(150, 30, 260, 130)),
+    "points_and_box": dict(points=[(200, 80, 1), (160, 40, 0)], box=(150, 30, 260, 130)),
+    "negative_point_and_box": dict(points=[(60, 170, 0)], box=(10, 120, 170, 199)),
     "two_points_mask_index_2": dict(points=[(40, 40, 1), (290, 180, 1)], mask_index=2),
 }
 
@@ -71,8 +71,8 @@ def run_cli(cli: str, encoder: str, decoder: str, image: Path, spec: dict, mask_
             "--image", str(image), "--mask-out", str(mask_png), "--json"]
     for px, py, label in spec.get("points", []):
         args += ["--point", f"{px},{py},{label}"]
-    if "rect" in spec:
-        args += ["--box", ",".join(str(v) for v in spec["rect"])]
+    if "box" in spec:
+        args += ["--box", ",".join(str(v) for v in spec["box"])]
     if "mask_index" in spec:
         args += ["--mask-index", str(spec["mask_index"])]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
@@ -100,7 +100,7 @@ def main() -> None:
         cases.append({
             "name": name,
             "points": [list(p) for p in spec.get("points", [])],
-            "rect": list(spec["rect"]) if "rect" in spec else None,
+            "box": list(spec["box"]) if "box" in spec else None,
             "mask_index": spec.get("mask_index"),
             "mask": f"{name}.mask",
             "cli": cli_json,

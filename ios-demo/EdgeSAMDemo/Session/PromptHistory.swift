@@ -9,7 +9,7 @@ import EdgeSAM
 enum PhotoGesture: Equatable {
     case tap(x: Float, y: Float)
     case longPress(x: Float, y: Float)
-    case drag(PromptRect)
+    case drag(PromptBox)
 
     /// Below this many view points of travel a touch is a tap or a long press, not a drag.
     static let dragThreshold: Double = 10
@@ -24,7 +24,7 @@ enum PhotoGesture: Equatable {
         let a = toPhoto(start)
         if travel >= dragThreshold {
             let b = toPhoto(end)
-            return .drag(PromptRect(x0: a.x, y0: a.y, x1: b.x, y1: b.y))
+            return .drag(PromptBox(x0: a.x, y0: a.y, x1: b.x, y1: b.y))
         }
         return seconds >= longPressSeconds ? .longPress(x: a.x, y: a.y) : .tap(x: a.x, y: a.y)
     }
@@ -40,11 +40,11 @@ struct PromptHistory {
     var canUndo: Bool { !prompts.isEmpty }
 
     mutating func apply(_ gesture: PhotoGesture) {
-        var next = current ?? SegmentPrompt(points: [], rect: nil, maskIndex: nil)
+        var next = current ?? SegmentPrompt(points: [], box: nil, maskIndex: nil)
         switch gesture {
         case let .tap(x, y): next.points.append(PromptPoint(x: x, y: y, positive: true))
         case let .longPress(x, y): next.points.append(PromptPoint(x: x, y: y, positive: false))
-        case let .drag(rect): next.rect = rect
+        case let .drag(box): next.box = box
         }
         prompts.append(next)
     }
@@ -84,7 +84,7 @@ struct AspectFit {
 }
 
 /// Runs the benchmark harness (seconds of work) off the caller's thread and pretty-prints its JSON.
-func runHarness(encoderPath: String, decoderPath: String, runs: UInt32, threads: Int32) async throws -> String {
+func runHarness(encoderPath: String, decoderPath: String, runs: Int32, threads: Int32) async throws -> String {
     let json = try await Task.detached(priority: .userInitiated) {
         try runBenchmark(encoderPath: encoderPath, decoderPath: decoderPath, imageData: nil,
                          runs: runs, points: 2, threads: threads)

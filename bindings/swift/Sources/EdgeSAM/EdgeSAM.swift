@@ -487,22 +487,6 @@ fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
-    typealias FfiType = UInt32
-    typealias SwiftType = UInt32
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     typealias FfiType = Int32
     typealias SwiftType = Int32
@@ -1312,7 +1296,8 @@ public static func fromBytes(encoder: Data, decoder: Data, threads: Int32 = 0)th
 }
     
     /**
-     * Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core.
+     * Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core,
+     * 1 the calling thread only; a negative count is `BadOptions`.
      */
 public static func fromFiles(encoderPath: String, decoderPath: String, threads: Int32 = 0)throws  -> SegmentAnything  {
     return try  FfiConverterTypeSegmentAnything_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
@@ -1533,7 +1518,7 @@ public protocol SegmentMaskProtocol: AnyObject, Sendable {
     /**
      * The rectangle enclosing the mask; absent when it is empty.
      */
-    func boundingBox()  -> MaskRect?
+    func boundingBox()  -> BoundingBox?
     
     /**
      * One byte per pixel, row after row: 255 inside, 0 outside.
@@ -1694,8 +1679,8 @@ open func area() -> Int64  {
     /**
      * The rectangle enclosing the mask; absent when it is empty.
      */
-open func boundingBox() -> MaskRect?  {
-    return try!  FfiConverterOptionTypeMaskRect.lift(try! rustCall() {
+open func boundingBox() -> BoundingBox?  {
+    return try!  FfiConverterOptionTypeBoundingBox.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_method_segmentmask_bounding_box(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1889,7 +1874,7 @@ public struct AutoMask: Equatable, Hashable {
      * Pixels inside.
      */
     public var area: Int64
-    public var boundingBox: MaskRect
+    public var boundingBox: BoundingBox
     /**
      * The decoder's score of the candidate.
      */
@@ -1910,7 +1895,7 @@ public struct AutoMask: Equatable, Hashable {
     public init(rle: CocoRle, 
         /**
          * Pixels inside.
-         */area: Int64, boundingBox: MaskRect, 
+         */area: Int64, boundingBox: BoundingBox, 
         /**
          * The decoder's score of the candidate.
          */score: Float, stabilityScore: Float, 
@@ -1948,7 +1933,7 @@ public struct FfiConverterTypeAutoMask: FfiConverterRustBuffer {
             try AutoMask(
                 rle: FfiConverterTypeCocoRle.read(from: &buf), 
                 area: FfiConverterInt64.read(from: &buf), 
-                boundingBox: FfiConverterTypeMaskRect.read(from: &buf), 
+                boundingBox: FfiConverterTypeBoundingBox.read(from: &buf), 
                 score: FfiConverterFloat.read(from: &buf), 
                 stabilityScore: FfiConverterFloat.read(from: &buf), 
                 pointX: FfiConverterFloat.read(from: &buf), 
@@ -1960,7 +1945,7 @@ public struct FfiConverterTypeAutoMask: FfiConverterRustBuffer {
     public static func write(_ value: AutoMask, into buf: inout [UInt8]) {
         FfiConverterTypeCocoRle.write(value.rle, into: &buf)
         FfiConverterInt64.write(value.area, into: &buf)
-        FfiConverterTypeMaskRect.write(value.boundingBox, into: &buf)
+        FfiConverterTypeBoundingBox.write(value.boundingBox, into: &buf)
         FfiConverterFloat.write(value.score, into: &buf)
         FfiConverterFloat.write(value.stabilityScore, into: &buf)
         FfiConverterFloat.write(value.pointX, into: &buf)
@@ -1982,6 +1967,72 @@ public func FfiConverterTypeAutoMask_lift(_ buf: RustBuffer) throws -> AutoMask 
 #endif
 public func FfiConverterTypeAutoMask_lower(_ value: AutoMask) -> RustBuffer {
     return FfiConverterTypeAutoMask.lower(value)
+}
+
+
+/**
+ * The rectangle enclosing a mask: origin at the top-left, sizes in pixels. The core's sides are
+ * `usize`, which UniFFI cannot carry; every size on the FFI is an `i32` (Kotlin's `Int`).
+ */
+public struct BoundingBox: Equatable, Hashable {
+    public var x: Int32
+    public var y: Int32
+    public var width: Int32
+    public var height: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(x: Int32, y: Int32, width: Int32, height: Int32) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BoundingBox: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBoundingBox: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BoundingBox {
+        return
+            try BoundingBox(
+                x: FfiConverterInt32.read(from: &buf), 
+                y: FfiConverterInt32.read(from: &buf), 
+                width: FfiConverterInt32.read(from: &buf), 
+                height: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BoundingBox, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.x, into: &buf)
+        FfiConverterInt32.write(value.y, into: &buf)
+        FfiConverterInt32.write(value.width, into: &buf)
+        FfiConverterInt32.write(value.height, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBoundingBox_lift(_ buf: RustBuffer) throws -> BoundingBox {
+    return try FfiConverterTypeBoundingBox.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBoundingBox_lower(_ value: BoundingBox) -> RustBuffer {
+    return FfiConverterTypeBoundingBox.lower(value)
 }
 
 
@@ -2055,7 +2106,7 @@ public struct Cutout: Equatable, Hashable {
      * mask, 0 (and black) outside.
      */
     public var rgba: Data
-    public var region: MaskRect
+    public var region: BoundingBox
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2063,7 +2114,7 @@ public struct Cutout: Equatable, Hashable {
         /**
          * `region.width * region.height * 4` bytes, R, G, B, A, straight alpha: 255 inside the
          * mask, 0 (and black) outside.
-         */rgba: Data, region: MaskRect) {
+         */rgba: Data, region: BoundingBox) {
         self.rgba = rgba
         self.region = region
     }
@@ -2085,13 +2136,13 @@ public struct FfiConverterTypeCutout: FfiConverterRustBuffer {
         return
             try Cutout(
                 rgba: FfiConverterData.read(from: &buf), 
-                region: FfiConverterTypeMaskRect.read(from: &buf)
+                region: FfiConverterTypeBoundingBox.read(from: &buf)
         )
     }
 
     public static func write(_ value: Cutout, into buf: inout [UInt8]) {
         FfiConverterData.write(value.rgba, into: &buf)
-        FfiConverterTypeMaskRect.write(value.region, into: &buf)
+        FfiConverterTypeBoundingBox.write(value.region, into: &buf)
     }
 }
 
@@ -2118,7 +2169,7 @@ public struct EverythingOptions: Equatable, Hashable {
     /**
      * Points per side of the prompt grid, 1...128 (32 gives 1024 prompts).
      */
-    public var pointsPerSide: UInt32
+    public var pointsPerSide: Int32
     /**
      * A candidate is kept when the decoder's score for it is above this.
      */
@@ -2138,14 +2189,14 @@ public struct EverythingOptions: Equatable, Hashable {
     /**
      * Islands and holes smaller than this many pixels are removed; 0 keeps masks as they are.
      */
-    public var minRegionArea: UInt32
+    public var minRegionArea: Int32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
          * Points per side of the prompt grid, 1...128 (32 gives 1024 prompts).
-         */pointsPerSide: UInt32 = UInt32(32), 
+         */pointsPerSide: Int32 = 32, 
         /**
          * A candidate is kept when the decoder's score for it is above this.
          */scoreThreshold: Float = Float(0.88), 
@@ -2160,7 +2211,7 @@ public struct EverythingOptions: Equatable, Hashable {
          */boxNmsThreshold: Float = Float(0.7), 
         /**
          * Islands and holes smaller than this many pixels are removed; 0 keeps masks as they are.
-         */minRegionArea: UInt32 = UInt32(0)) {
+         */minRegionArea: Int32 = 0) {
         self.pointsPerSide = pointsPerSide
         self.scoreThreshold = scoreThreshold
         self.stabilityThreshold = stabilityThreshold
@@ -2185,22 +2236,22 @@ public struct FfiConverterTypeEverythingOptions: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EverythingOptions {
         return
             try EverythingOptions(
-                pointsPerSide: FfiConverterUInt32.read(from: &buf), 
+                pointsPerSide: FfiConverterInt32.read(from: &buf), 
                 scoreThreshold: FfiConverterFloat.read(from: &buf), 
                 stabilityThreshold: FfiConverterFloat.read(from: &buf), 
                 stabilityOffset: FfiConverterFloat.read(from: &buf), 
                 boxNmsThreshold: FfiConverterFloat.read(from: &buf), 
-                minRegionArea: FfiConverterUInt32.read(from: &buf)
+                minRegionArea: FfiConverterInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: EverythingOptions, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.pointsPerSide, into: &buf)
+        FfiConverterInt32.write(value.pointsPerSide, into: &buf)
         FfiConverterFloat.write(value.scoreThreshold, into: &buf)
         FfiConverterFloat.write(value.stabilityThreshold, into: &buf)
         FfiConverterFloat.write(value.stabilityOffset, into: &buf)
         FfiConverterFloat.write(value.boxNmsThreshold, into: &buf)
-        FfiConverterUInt32.write(value.minRegionArea, into: &buf)
+        FfiConverterInt32.write(value.minRegionArea, into: &buf)
     }
 }
 
@@ -2224,20 +2275,20 @@ public func FfiConverterTypeEverythingOptions_lower(_ value: EverythingOptions) 
  * How far a generation is: the grid's points first, then the surviving masks.
  */
 public struct EverythingProgress: Equatable, Hashable {
-    public var pointsDone: UInt32
-    public var pointsTotal: UInt32
+    public var pointsDone: Int32
+    public var pointsTotal: Int32
     /**
      * 0 of 0 until every grid point is decoded.
      */
-    public var masksDone: UInt32
-    public var masksTotal: UInt32
+    public var masksDone: Int32
+    public var masksTotal: Int32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(pointsDone: UInt32, pointsTotal: UInt32, 
+    public init(pointsDone: Int32, pointsTotal: Int32, 
         /**
          * 0 of 0 until every grid point is decoded.
-         */masksDone: UInt32, masksTotal: UInt32) {
+         */masksDone: Int32, masksTotal: Int32) {
         self.pointsDone = pointsDone
         self.pointsTotal = pointsTotal
         self.masksDone = masksDone
@@ -2260,18 +2311,18 @@ public struct FfiConverterTypeEverythingProgress: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EverythingProgress {
         return
             try EverythingProgress(
-                pointsDone: FfiConverterUInt32.read(from: &buf), 
-                pointsTotal: FfiConverterUInt32.read(from: &buf), 
-                masksDone: FfiConverterUInt32.read(from: &buf), 
-                masksTotal: FfiConverterUInt32.read(from: &buf)
+                pointsDone: FfiConverterInt32.read(from: &buf), 
+                pointsTotal: FfiConverterInt32.read(from: &buf), 
+                masksDone: FfiConverterInt32.read(from: &buf), 
+                masksTotal: FfiConverterInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: EverythingProgress, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.pointsDone, into: &buf)
-        FfiConverterUInt32.write(value.pointsTotal, into: &buf)
-        FfiConverterUInt32.write(value.masksDone, into: &buf)
-        FfiConverterUInt32.write(value.masksTotal, into: &buf)
+        FfiConverterInt32.write(value.pointsDone, into: &buf)
+        FfiConverterInt32.write(value.pointsTotal, into: &buf)
+        FfiConverterInt32.write(value.masksDone, into: &buf)
+        FfiConverterInt32.write(value.masksTotal, into: &buf)
     }
 }
 
@@ -2471,21 +2522,25 @@ public func FfiConverterTypeMaskPolygon_lower(_ value: MaskPolygon) -> RustBuffe
 
 
 /**
- * A rectangle of pixels: origin at the top-left, sizes in pixels.
+ * A box from two opposite corners, in the photo's pixels, in any order.
+ *
+ * This and the other records mirror the core's types field for field: the FFI crate is the one
+ * UniFFI component, so each language gets one generated module (the core deriving them would
+ * make it a second component, with a module of its own in every language).
  */
-public struct MaskRect: Equatable, Hashable {
-    public var x: Int32
-    public var y: Int32
-    public var width: Int32
-    public var height: Int32
+public struct PromptBox: Equatable, Hashable {
+    public var x0: Float
+    public var y0: Float
+    public var x1: Float
+    public var y1: Float
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(x: Int32, y: Int32, width: Int32, height: Int32) {
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
+    public init(x0: Float, y0: Float, x1: Float, y1: Float) {
+        self.x0 = x0
+        self.y0 = y0
+        self.x1 = x1
+        self.y1 = y1
     }
 
     
@@ -2494,28 +2549,28 @@ public struct MaskRect: Equatable, Hashable {
 }
 
 #if compiler(>=6)
-extension MaskRect: Sendable {}
+extension PromptBox: Sendable {}
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeMaskRect: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MaskRect {
+public struct FfiConverterTypePromptBox: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PromptBox {
         return
-            try MaskRect(
-                x: FfiConverterInt32.read(from: &buf), 
-                y: FfiConverterInt32.read(from: &buf), 
-                width: FfiConverterInt32.read(from: &buf), 
-                height: FfiConverterInt32.read(from: &buf)
+            try PromptBox(
+                x0: FfiConverterFloat.read(from: &buf), 
+                y0: FfiConverterFloat.read(from: &buf), 
+                x1: FfiConverterFloat.read(from: &buf), 
+                y1: FfiConverterFloat.read(from: &buf)
         )
     }
 
-    public static func write(_ value: MaskRect, into buf: inout [UInt8]) {
-        FfiConverterInt32.write(value.x, into: &buf)
-        FfiConverterInt32.write(value.y, into: &buf)
-        FfiConverterInt32.write(value.width, into: &buf)
-        FfiConverterInt32.write(value.height, into: &buf)
+    public static func write(_ value: PromptBox, into buf: inout [UInt8]) {
+        FfiConverterFloat.write(value.x0, into: &buf)
+        FfiConverterFloat.write(value.y0, into: &buf)
+        FfiConverterFloat.write(value.x1, into: &buf)
+        FfiConverterFloat.write(value.y1, into: &buf)
     }
 }
 
@@ -2523,15 +2578,15 @@ public struct FfiConverterTypeMaskRect: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeMaskRect_lift(_ buf: RustBuffer) throws -> MaskRect {
-    return try FfiConverterTypeMaskRect.lift(buf)
+public func FfiConverterTypePromptBox_lift(_ buf: RustBuffer) throws -> PromptBox {
+    return try FfiConverterTypePromptBox.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeMaskRect_lower(_ value: MaskRect) -> RustBuffer {
-    return FfiConverterTypeMaskRect.lower(value)
+public func FfiConverterTypePromptBox_lower(_ value: PromptBox) -> RustBuffer {
+    return FfiConverterTypePromptBox.lower(value)
 }
 
 
@@ -2598,83 +2653,18 @@ public func FfiConverterTypePromptPoint_lower(_ value: PromptPoint) -> RustBuffe
 
 
 /**
- * A box from two opposite corners, in the photo's pixels, in any order.
- */
-public struct PromptRect: Equatable, Hashable {
-    public var x0: Float
-    public var y0: Float
-    public var x1: Float
-    public var y1: Float
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(x0: Float, y0: Float, x1: Float, y1: Float) {
-        self.x0 = x0
-        self.y0 = y0
-        self.x1 = x1
-        self.y1 = y1
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension PromptRect: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePromptRect: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PromptRect {
-        return
-            try PromptRect(
-                x0: FfiConverterFloat.read(from: &buf), 
-                y0: FfiConverterFloat.read(from: &buf), 
-                x1: FfiConverterFloat.read(from: &buf), 
-                y1: FfiConverterFloat.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: PromptRect, into buf: inout [UInt8]) {
-        FfiConverterFloat.write(value.x0, into: &buf)
-        FfiConverterFloat.write(value.y0, into: &buf)
-        FfiConverterFloat.write(value.x1, into: &buf)
-        FfiConverterFloat.write(value.y1, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePromptRect_lift(_ buf: RustBuffer) throws -> PromptRect {
-    return try FfiConverterTypePromptRect.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePromptRect_lower(_ value: PromptRect) -> RustBuffer {
-    return FfiConverterTypePromptRect.lower(value)
-}
-
-
-/**
  * Points, a box, or both; `mask_index` (0...3) overrides the default choice of candidate.
  */
 public struct SegmentPrompt: Equatable, Hashable {
     public var points: [PromptPoint]
-    public var rect: PromptRect?
+    public var box: PromptBox?
     public var maskIndex: Int32?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(points: [PromptPoint] = [], rect: PromptRect? = nil, maskIndex: Int32? = nil) {
+    public init(points: [PromptPoint] = [], box: PromptBox? = nil, maskIndex: Int32? = nil) {
         self.points = points
-        self.rect = rect
+        self.box = box
         self.maskIndex = maskIndex
     }
 
@@ -2695,14 +2685,14 @@ public struct FfiConverterTypeSegmentPrompt: FfiConverterRustBuffer {
         return
             try SegmentPrompt(
                 points: FfiConverterSequenceTypePromptPoint.read(from: &buf), 
-                rect: FfiConverterOptionTypePromptRect.read(from: &buf), 
+                box: FfiConverterOptionTypePromptBox.read(from: &buf), 
                 maskIndex: FfiConverterOptionInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: SegmentPrompt, into buf: inout [UInt8]) {
         FfiConverterSequenceTypePromptPoint.write(value.points, into: &buf)
-        FfiConverterOptionTypePromptRect.write(value.rect, into: &buf)
+        FfiConverterOptionTypePromptBox.write(value.box, into: &buf)
         FfiConverterOptionInt32.write(value.maskIndex, into: &buf)
     }
 }
@@ -2751,7 +2741,7 @@ public struct Segmentation: Equatable, Hashable {
     /**
      * The rectangle enclosing the mask; absent when the mask is empty.
      */
-    public var boundingBox: MaskRect?
+    public var boundingBox: BoundingBox?
     /**
      * Pixels inside the mask.
      */
@@ -2777,7 +2767,7 @@ public struct Segmentation: Equatable, Hashable {
          */maskIndex: Int32, 
         /**
          * The rectangle enclosing the mask; absent when the mask is empty.
-         */boundingBox: MaskRect?, 
+         */boundingBox: BoundingBox?, 
         /**
          * Pixels inside the mask.
          */area: Int64) {
@@ -2813,7 +2803,7 @@ public struct FfiConverterTypeSegmentation: FfiConverterRustBuffer {
                 score: FfiConverterFloat.read(from: &buf), 
                 scores: FfiConverterSequenceFloat.read(from: &buf), 
                 maskIndex: FfiConverterInt32.read(from: &buf), 
-                boundingBox: FfiConverterOptionTypeMaskRect.read(from: &buf), 
+                boundingBox: FfiConverterOptionTypeBoundingBox.read(from: &buf), 
                 area: FfiConverterInt64.read(from: &buf)
         )
     }
@@ -2825,7 +2815,7 @@ public struct FfiConverterTypeSegmentation: FfiConverterRustBuffer {
         FfiConverterFloat.write(value.score, into: &buf)
         FfiConverterSequenceFloat.write(value.scores, into: &buf)
         FfiConverterInt32.write(value.maskIndex, into: &buf)
-        FfiConverterOptionTypeMaskRect.write(value.boundingBox, into: &buf)
+        FfiConverterOptionTypeBoundingBox.write(value.boundingBox, into: &buf)
         FfiConverterInt64.write(value.area, into: &buf)
     }
 }
@@ -3322,8 +3312,8 @@ fileprivate struct FfiConverterOptionTypeEverythingListener: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeMaskRect: FfiConverterRustBuffer {
-    typealias SwiftType = MaskRect?
+fileprivate struct FfiConverterOptionTypeBoundingBox: FfiConverterRustBuffer {
+    typealias SwiftType = BoundingBox?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -3331,13 +3321,13 @@ fileprivate struct FfiConverterOptionTypeMaskRect: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterTypeMaskRect.write(value, into: &buf)
+        FfiConverterTypeBoundingBox.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterTypeMaskRect.read(from: &buf)
+        case 1: return try FfiConverterTypeBoundingBox.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3346,8 +3336,8 @@ fileprivate struct FfiConverterOptionTypeMaskRect: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypePromptRect: FfiConverterRustBuffer {
-    typealias SwiftType = PromptRect?
+fileprivate struct FfiConverterOptionTypePromptBox: FfiConverterRustBuffer {
+    typealias SwiftType = PromptBox?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -3355,13 +3345,13 @@ fileprivate struct FfiConverterOptionTypePromptRect: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterTypePromptRect.write(value, into: &buf)
+        FfiConverterTypePromptBox.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterTypePromptRect.read(from: &buf)
+        case 1: return try FfiConverterTypePromptBox.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3546,15 +3536,15 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
  * min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
  * SHA-256 of both files. It takes seconds: call it off the main thread.
  */
-public func runBenchmark(encoderPath: String, decoderPath: String, imageData: Data? = nil, runs: UInt32 = UInt32(5), points: UInt32 = UInt32(2), threads: Int32 = 0)throws  -> String  {
+public func runBenchmark(encoderPath: String, decoderPath: String, imageData: Data? = nil, runs: Int32 = 5, points: Int32 = 2, threads: Int32 = 0)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_func_run_benchmark(
         FfiConverterString.lower(encoderPath),
         FfiConverterString.lower(decoderPath),
         FfiConverterOptionData.lower(imageData),
-        FfiConverterUInt32.lower(runs),
-        FfiConverterUInt32.lower(points),
+        FfiConverterInt32.lower(runs),
+        FfiConverterInt32.lower(points),
         FfiConverterInt32.lower(threads),uniffiCallStatus
     )
 })
@@ -3585,7 +3575,7 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_func_run_benchmark() != 37745) {
+    if (uniffi_edgesam_ffi_checksum_func_run_benchmark() != 23724) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_func_init_logging() != 30979) {
@@ -3636,7 +3626,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_edgesam_ffi_checksum_method_segmentmask_area() != 31586) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_method_segmentmask_bounding_box() != 3056) {
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_bounding_box() != 60425) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_method_segmentmask_bytes() != 10636) {
@@ -3678,7 +3668,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() != 42942) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() != 3327) {
+    if (uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() != 24976) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle() != 47442) {

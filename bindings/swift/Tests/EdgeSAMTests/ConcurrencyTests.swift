@@ -61,7 +61,7 @@ final class ConcurrencyTests: FixtureTestCase {
             let x = Float(20 + (37 * i) % 280), y = Float(15 + (23 * i) % 170)
             var p = SegmentPrompt(points: [PromptPoint(x: x, y: y, positive: i % 3 != 2)])
             if i % 4 == 3 {
-                p.rect = PromptRect(x0: x - 10, y0: y - 10, x1: min(x + 60, 319), y1: min(y + 25, 199))
+                p.box = PromptBox(x0: x - 10, y0: y - 10, x1: min(x + 60, 319), y1: min(y + 25, 199))
             }
             return p
         }

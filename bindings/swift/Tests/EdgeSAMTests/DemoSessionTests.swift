@@ -19,7 +19,7 @@ final class DemoSessionTests: FixtureTestCase {
         }
         XCTAssertEqual(classify((x: 12, y: 61), 0.1), .tap(x: 20, y: 20))
         XCTAssertEqual(classify((x: 10, y: 60), 0.8), .longPress(x: 20, y: 20))
-        XCTAssertEqual(classify((x: 60, y: 110), 0.8), .drag(PromptRect(x0: 20, y0: 20, x1: 120, y1: 120)))
+        XCTAssertEqual(classify((x: 60, y: 110), 0.8), .drag(PromptBox(x0: 20, y0: 20, x1: 120, y1: 120)))
     }
 
     func testGesturesBuildOnePromptUndoStepsBackAndItSegmentsAsTheSamePrompt() async throws {
@@ -28,17 +28,17 @@ final class DemoSessionTests: FixtureTestCase {
         XCTAssertFalse(history.canUndo)
         history.apply(.tap(x: 200, y: 80))
         history.apply(.longPress(x: 160, y: 40))
-        history.apply(.drag(PromptRect(x0: 150, y0: 30, x1: 260, y1: 130)))
+        history.apply(.drag(PromptBox(x0: 150, y0: 30, x1: 260, y1: 130)))
         let want = SegmentPrompt(points: [PromptPoint(x: 200, y: 80, positive: true),
                                           PromptPoint(x: 160, y: 40, positive: false)],
-                                 rect: PromptRect(x0: 150, y0: 30, x1: 260, y1: 130), maskIndex: nil)
+                                 box: PromptBox(x0: 150, y0: 30, x1: 260, y1: 130), maskIndex: nil)
         XCTAssertEqual(history.current, want)
         let embedding = try f.model.encodeImage(data: f.photoPNG)
         let s = try await f.model.segmentAsync(embedding: embedding, prompt: try XCTUnwrap(history.current))
         let reference = try f.model.segment(embedding: embedding, prompt: want)
         XCTAssertTrue(same(s, reference), "\(summary(s)) vs \(summary(reference))")
         history.undo()
-        XCTAssertNil(history.current?.rect, "undo of the box")
+        XCTAssertNil(history.current?.box, "undo of the box")
         XCTAssertEqual(history.current?.points.count, 2)
         history.clear()
         XCTAssertNil(history.current)

@@ -29,7 +29,7 @@ struct Manifest: Decodable {
     struct Case: Decodable {
         let name: String
         let points: [[Double]]
-        let rect: [Double]?
+        let box: [Double]?
         let mask_index: Int32?
         let mask: String
         let cli: CLIOutput
@@ -37,7 +37,7 @@ struct Manifest: Decodable {
         var prompt: SegmentPrompt {
             SegmentPrompt(
                 points: points.map { PromptPoint(x: Float($0[0]), y: Float($0[1]), positive: $0[2] != 0) },
-                rect: rect.map { PromptRect(x0: Float($0[0]), y0: Float($0[1]), x1: Float($0[2]), y1: Float($0[3])) },
+                box: box.map { PromptBox(x0: Float($0[0]), y0: Float($0[1]), x1: Float($0[2]), y1: Float($0[3])) },
                 maskIndex: mask_index)
         }
     }

@@ -39,7 +39,7 @@ final class MaskTests: FixtureTestCase {
         let (s, _) = try referenceMasks()
         let mask = try SegmentMask.fromSegmentation(segmentation: s)
         let whole = try mask.cutout(imageData: f.photoPNG)
-        XCTAssertEqual(whole.region, MaskRect(x: 0, y: 0, width: f.photoWidth, height: f.photoHeight))
+        XCTAssertEqual(whole.region, BoundingBox(x: 0, y: 0, width: f.photoWidth, height: f.photoHeight))
         let rgba = [UInt8](whole.rgba), photo = [UInt8](f.photoRGBA), bytes = [UInt8](s.mask)
         let wrong = (0..<bytes.count).filter { i in
             let expected: [UInt8] = bytes[i] != 0 ? [photo[i * 4], photo[i * 4 + 1], photo[i * 4 + 2], 255] : [0, 0, 0, 0]

@@ -29,7 +29,7 @@ final class SegmentTests: FixtureTestCase {
         if area == 0 {
             XCTAssertNil(s.boundingBox, "\(label): empty mask with a bounding box", file: file, line: line)
         } else {
-            let box = MaskRect(x: Int32(minX), y: Int32(minY), width: Int32(maxX - minX + 1), height: Int32(maxY - minY + 1))
+            let box = BoundingBox(x: Int32(minX), y: Int32(minY), width: Int32(maxX - minX + 1), height: Int32(maxY - minY + 1))
             XCTAssertEqual(s.boundingBox, box, "\(label): bounding box against the mask's", file: file, line: line)
         }
         XCTAssertEqual(s.scores.count, 4, "\(label): scores", file: file, line: line)
@@ -134,10 +134,12 @@ final class SegmentTests: FixtureTestCase {
         }
     }
 
-    func testZeroOrNegativeThreadsMeanOnePerCore() throws {
-        for threads: Int32 in [0, -1, .min] {
-            let m = try SegmentAnything.fromBytes(encoder: f.encoderBytes, decoder: f.decoderBytes, threads: threads)
-            XCTAssertEqual(try m.encodeImage(data: f.photoPNG).toBytes(), f.embedding.toBytes(), "threads \(threads)")
+    func testZeroThreadsMeanOnePerCoreAndANegativeCountIsBadOptions() throws {
+        let m = try SegmentAnything.fromBytes(encoder: f.encoderBytes, decoder: f.decoderBytes, threads: 0)
+        XCTAssertEqual(try m.encodeImage(data: f.photoPNG).toBytes(), f.embedding.toBytes())
+        XCTAssertThrowsError(try SegmentAnything.fromBytes(encoder: f.encoderBytes, decoder: f.decoderBytes, threads: -1)) {
+            guard case EdgeSamError.BadOptions(let reason) = $0 else { return XCTFail("\($0)") }
+            XCTAssertEqual(reason, "threads must be 0 or more, not -1")
         }
     }
 

@@ -482,7 +482,7 @@ int32_t uniffi_edgesam_ffi_fn_method_segmentmask_width(uint64_t ptr, RustCallSta
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_RUN_BENCHMARK
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_RUN_BENCHMARK
-RustBuffer uniffi_edgesam_ffi_fn_func_run_benchmark(RustBuffer encoder_path, RustBuffer decoder_path, RustBuffer image_data, uint32_t runs, uint32_t points, int32_t threads, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_edgesam_ffi_fn_func_run_benchmark(RustBuffer encoder_path, RustBuffer decoder_path, RustBuffer image_data, int32_t runs, int32_t points, int32_t threads, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_INIT_LOGGING

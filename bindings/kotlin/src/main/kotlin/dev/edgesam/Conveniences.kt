@@ -17,7 +17,7 @@ fun SegmentPrompt.Companion.points(vararg points: PromptPoint, maskIndex: Int? =
 
 /** A prompt of a box from two opposite corners (any order), in the photo's pixels. */
 fun SegmentPrompt.Companion.box(x0: Float, y0: Float, x1: Float, y1: Float, maskIndex: Int? = null): SegmentPrompt =
-    SegmentPrompt(rect = PromptRect(x0, y0, x1, y1), maskIndex = maskIndex)
+    SegmentPrompt(box = PromptBox(x0, y0, x1, y1), maskIndex = maskIndex)
 
 /** This prompt with one more tap (prompts are values: the receiver is not changed). */
 fun SegmentPrompt.withPoint(x: Float, y: Float, positive: Boolean = true): SegmentPrompt =
@@ -25,7 +25,7 @@ fun SegmentPrompt.withPoint(x: Float, y: Float, positive: Boolean = true): Segme
 
 /** This prompt with its box replaced. */
 fun SegmentPrompt.withBox(x0: Float, y0: Float, x1: Float, y1: Float): SegmentPrompt =
-    copy(rect = PromptRect(x0, y0, x1, y1))
+    copy(box = PromptBox(x0, y0, x1, y1))
 
 // Embeddings.
 

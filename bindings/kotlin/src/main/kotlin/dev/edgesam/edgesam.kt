@@ -1006,7 +1006,7 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() and 0xFFFF) != 37745) {
+    if ((lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() and 0xFFFF) != 23724) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_func_init_logging() and 0xFFFF) != 30979) {
@@ -1057,7 +1057,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_area() and 0xFFFF) != 31586) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_bounding_box() and 0xFFFF) != 3056) {
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_bounding_box() and 0xFFFF) != 60425) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_bytes() and 0xFFFF) != 10636) {
@@ -1099,7 +1099,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() and 0xFFFF) != 42942) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() and 0xFFFF) != 3327) {
+    if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() and 0xFFFF) != 24976) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle() and 0xFFFF) != 47442) {
@@ -1363,29 +1363,6 @@ public object FfiConverterUByte: FfiConverter<UByte, Byte> {
 
     override fun write(value: UByte, buf: ByteBuffer) {
         buf.put(value.toByte())
-    }
-}
-
-/**
- * @suppress
- */
-public object FfiConverterUInt: FfiConverter<UInt, Int> {
-    override fun lift(value: Int): UInt {
-        return value.toUInt()
-    }
-
-    override fun read(buf: ByteBuffer): UInt {
-        return lift(buf.getInt())
-    }
-
-    override fun lower(value: UInt): Int {
-        return value.toInt()
-    }
-
-    override fun allocationSize(value: UInt) = 4UL
-
-    override fun write(value: UInt, buf: ByteBuffer) {
-        buf.putInt(value.toInt())
     }
 }
 
@@ -2997,7 +2974,8 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
 
         
     /**
-     * Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core.
+     * Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core,
+     * 1 the calling thread only; a negative count is `BadOptions`.
      */
     @Throws(EdgeSamException::class) fun `fromFiles`(`encoderPath`: kotlin.String, `decoderPath`: kotlin.String, `threads`: kotlin.Int = 0): SegmentAnything {
             return FfiConverterTypeSegmentAnything.lift(
@@ -3151,7 +3129,7 @@ public interface SegmentMaskInterface {
     /**
      * The rectangle enclosing the mask; absent when it is empty.
      */
-    fun `boundingBox`(): MaskRect?
+    fun `boundingBox`(): BoundingBox?
     
     /**
      * One byte per pixel, row after row: 255 inside, 0 outside.
@@ -3342,8 +3320,8 @@ open class SegmentMask: Disposable, AutoCloseable, SegmentMaskInterface
     
     /**
      * The rectangle enclosing the mask; absent when it is empty.
-     */override fun `boundingBox`(): MaskRect? {
-            return FfiConverterOptionalTypeMaskRect.lift(
+     */override fun `boundingBox`(): BoundingBox? {
+            return FfiConverterOptionalTypeBoundingBox.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bounding_box(
@@ -3612,7 +3590,7 @@ data class AutoMask (
      */
     var `area`: kotlin.Long
     , 
-    var `boundingBox`: MaskRect
+    var `boundingBox`: BoundingBox
     , 
     /**
      * The decoder's score of the candidate.
@@ -3650,7 +3628,7 @@ public object FfiConverterTypeAutoMask: FfiConverterRustBuffer<AutoMask> {
         return AutoMask(
             FfiConverterTypeCocoRle.read(buf),
             FfiConverterLong.read(buf),
-            FfiConverterTypeMaskRect.read(buf),
+            FfiConverterTypeBoundingBox.read(buf),
             FfiConverterFloat.read(buf),
             FfiConverterFloat.read(buf),
             FfiConverterFloat.read(buf),
@@ -3662,7 +3640,7 @@ public object FfiConverterTypeAutoMask: FfiConverterRustBuffer<AutoMask> {
     override fun allocationSize(value: AutoMask) = (
             FfiConverterTypeCocoRle.allocationSize(value.`rle`) +
             FfiConverterLong.allocationSize(value.`area`) +
-            FfiConverterTypeMaskRect.allocationSize(value.`boundingBox`) +
+            FfiConverterTypeBoundingBox.allocationSize(value.`boundingBox`) +
             FfiConverterFloat.allocationSize(value.`score`) +
             FfiConverterFloat.allocationSize(value.`stabilityScore`) +
             FfiConverterFloat.allocationSize(value.`pointX`) +
@@ -3673,12 +3651,64 @@ public object FfiConverterTypeAutoMask: FfiConverterRustBuffer<AutoMask> {
     override fun write(value: AutoMask, buf: ByteBuffer) {
             FfiConverterTypeCocoRle.write(value.`rle`, buf)
             FfiConverterLong.write(value.`area`, buf)
-            FfiConverterTypeMaskRect.write(value.`boundingBox`, buf)
+            FfiConverterTypeBoundingBox.write(value.`boundingBox`, buf)
             FfiConverterFloat.write(value.`score`, buf)
             FfiConverterFloat.write(value.`stabilityScore`, buf)
             FfiConverterFloat.write(value.`pointX`, buf)
             FfiConverterFloat.write(value.`pointY`, buf)
             FfiConverterInt.write(value.`candidate`, buf)
+    }
+}
+
+
+
+/**
+ * The rectangle enclosing a mask: origin at the top-left, sizes in pixels. The core's sides are
+ * `usize`, which UniFFI cannot carry; every size on the FFI is an `i32` (Kotlin's `Int`).
+ */
+data class BoundingBox (
+    var `x`: kotlin.Int
+    , 
+    var `y`: kotlin.Int
+    , 
+    var `width`: kotlin.Int
+    , 
+    var `height`: kotlin.Int
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBoundingBox: FfiConverterRustBuffer<BoundingBox> {
+    override fun read(buf: ByteBuffer): BoundingBox {
+        return BoundingBox(
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: BoundingBox) = (
+            FfiConverterInt.allocationSize(value.`x`) +
+            FfiConverterInt.allocationSize(value.`y`) +
+            FfiConverterInt.allocationSize(value.`width`) +
+            FfiConverterInt.allocationSize(value.`height`)
+    )
+
+    override fun write(value: BoundingBox, buf: ByteBuffer) {
+            FfiConverterInt.write(value.`x`, buf)
+            FfiConverterInt.write(value.`y`, buf)
+            FfiConverterInt.write(value.`width`, buf)
+            FfiConverterInt.write(value.`height`, buf)
     }
 }
 
@@ -3740,7 +3770,7 @@ data class Cutout (
      */
     var `rgba`: kotlin.ByteArray
     , 
-    var `region`: MaskRect
+    var `region`: BoundingBox
     
 ){
     
@@ -3758,18 +3788,18 @@ public object FfiConverterTypeCutout: FfiConverterRustBuffer<Cutout> {
     override fun read(buf: ByteBuffer): Cutout {
         return Cutout(
             FfiConverterByteArray.read(buf),
-            FfiConverterTypeMaskRect.read(buf),
+            FfiConverterTypeBoundingBox.read(buf),
         )
     }
 
     override fun allocationSize(value: Cutout) = (
             FfiConverterByteArray.allocationSize(value.`rgba`) +
-            FfiConverterTypeMaskRect.allocationSize(value.`region`)
+            FfiConverterTypeBoundingBox.allocationSize(value.`region`)
     )
 
     override fun write(value: Cutout, buf: ByteBuffer) {
             FfiConverterByteArray.write(value.`rgba`, buf)
-            FfiConverterTypeMaskRect.write(value.`region`, buf)
+            FfiConverterTypeBoundingBox.write(value.`region`, buf)
     }
 }
 
@@ -3782,7 +3812,7 @@ data class EverythingOptions (
     /**
      * Points per side of the prompt grid, 1...128 (32 gives 1024 prompts).
      */
-    var `pointsPerSide`: kotlin.UInt = 32u 
+    var `pointsPerSide`: kotlin.Int = 32 
     , 
     /**
      * A candidate is kept when the decoder's score for it is above this.
@@ -3807,7 +3837,7 @@ data class EverythingOptions (
     /**
      * Islands and holes smaller than this many pixels are removed; 0 keeps masks as they are.
      */
-    var `minRegionArea`: kotlin.UInt = 0u 
+    var `minRegionArea`: kotlin.Int = 0 
     
 ){
     
@@ -3824,31 +3854,31 @@ data class EverythingOptions (
 public object FfiConverterTypeEverythingOptions: FfiConverterRustBuffer<EverythingOptions> {
     override fun read(buf: ByteBuffer): EverythingOptions {
         return EverythingOptions(
-            FfiConverterUInt.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterFloat.read(buf),
             FfiConverterFloat.read(buf),
             FfiConverterFloat.read(buf),
             FfiConverterFloat.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterInt.read(buf),
         )
     }
 
     override fun allocationSize(value: EverythingOptions) = (
-            FfiConverterUInt.allocationSize(value.`pointsPerSide`) +
+            FfiConverterInt.allocationSize(value.`pointsPerSide`) +
             FfiConverterFloat.allocationSize(value.`scoreThreshold`) +
             FfiConverterFloat.allocationSize(value.`stabilityThreshold`) +
             FfiConverterFloat.allocationSize(value.`stabilityOffset`) +
             FfiConverterFloat.allocationSize(value.`boxNmsThreshold`) +
-            FfiConverterUInt.allocationSize(value.`minRegionArea`)
+            FfiConverterInt.allocationSize(value.`minRegionArea`)
     )
 
     override fun write(value: EverythingOptions, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`pointsPerSide`, buf)
+            FfiConverterInt.write(value.`pointsPerSide`, buf)
             FfiConverterFloat.write(value.`scoreThreshold`, buf)
             FfiConverterFloat.write(value.`stabilityThreshold`, buf)
             FfiConverterFloat.write(value.`stabilityOffset`, buf)
             FfiConverterFloat.write(value.`boxNmsThreshold`, buf)
-            FfiConverterUInt.write(value.`minRegionArea`, buf)
+            FfiConverterInt.write(value.`minRegionArea`, buf)
     }
 }
 
@@ -3858,16 +3888,16 @@ public object FfiConverterTypeEverythingOptions: FfiConverterRustBuffer<Everythi
  * How far a generation is: the grid's points first, then the surviving masks.
  */
 data class EverythingProgress (
-    var `pointsDone`: kotlin.UInt
+    var `pointsDone`: kotlin.Int
     , 
-    var `pointsTotal`: kotlin.UInt
+    var `pointsTotal`: kotlin.Int
     , 
     /**
      * 0 of 0 until every grid point is decoded.
      */
-    var `masksDone`: kotlin.UInt
+    var `masksDone`: kotlin.Int
     , 
-    var `masksTotal`: kotlin.UInt
+    var `masksTotal`: kotlin.Int
     
 ){
     
@@ -3884,25 +3914,25 @@ data class EverythingProgress (
 public object FfiConverterTypeEverythingProgress: FfiConverterRustBuffer<EverythingProgress> {
     override fun read(buf: ByteBuffer): EverythingProgress {
         return EverythingProgress(
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
         )
     }
 
     override fun allocationSize(value: EverythingProgress) = (
-            FfiConverterUInt.allocationSize(value.`pointsDone`) +
-            FfiConverterUInt.allocationSize(value.`pointsTotal`) +
-            FfiConverterUInt.allocationSize(value.`masksDone`) +
-            FfiConverterUInt.allocationSize(value.`masksTotal`)
+            FfiConverterInt.allocationSize(value.`pointsDone`) +
+            FfiConverterInt.allocationSize(value.`pointsTotal`) +
+            FfiConverterInt.allocationSize(value.`masksDone`) +
+            FfiConverterInt.allocationSize(value.`masksTotal`)
     )
 
     override fun write(value: EverythingProgress, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`pointsDone`, buf)
-            FfiConverterUInt.write(value.`pointsTotal`, buf)
-            FfiConverterUInt.write(value.`masksDone`, buf)
-            FfiConverterUInt.write(value.`masksTotal`, buf)
+            FfiConverterInt.write(value.`pointsDone`, buf)
+            FfiConverterInt.write(value.`pointsTotal`, buf)
+            FfiConverterInt.write(value.`masksDone`, buf)
+            FfiConverterInt.write(value.`masksTotal`, buf)
     }
 }
 
@@ -4042,16 +4072,20 @@ public object FfiConverterTypeMaskPolygon: FfiConverterRustBuffer<MaskPolygon> {
 
 
 /**
- * A rectangle of pixels: origin at the top-left, sizes in pixels.
+ * A box from two opposite corners, in the photo's pixels, in any order.
+ *
+ * This and the other records mirror the core's types field for field: the FFI crate is the one
+ * UniFFI component, so each language gets one generated module (the core deriving them would
+ * make it a second component, with a module of its own in every language).
  */
-data class MaskRect (
-    var `x`: kotlin.Int
+data class PromptBox (
+    var `x0`: kotlin.Float
     , 
-    var `y`: kotlin.Int
+    var `y0`: kotlin.Float
     , 
-    var `width`: kotlin.Int
+    var `x1`: kotlin.Float
     , 
-    var `height`: kotlin.Int
+    var `y1`: kotlin.Float
     
 ){
     
@@ -4065,28 +4099,28 @@ data class MaskRect (
 /**
  * @suppress
  */
-public object FfiConverterTypeMaskRect: FfiConverterRustBuffer<MaskRect> {
-    override fun read(buf: ByteBuffer): MaskRect {
-        return MaskRect(
-            FfiConverterInt.read(buf),
-            FfiConverterInt.read(buf),
-            FfiConverterInt.read(buf),
-            FfiConverterInt.read(buf),
+public object FfiConverterTypePromptBox: FfiConverterRustBuffer<PromptBox> {
+    override fun read(buf: ByteBuffer): PromptBox {
+        return PromptBox(
+            FfiConverterFloat.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterFloat.read(buf),
         )
     }
 
-    override fun allocationSize(value: MaskRect) = (
-            FfiConverterInt.allocationSize(value.`x`) +
-            FfiConverterInt.allocationSize(value.`y`) +
-            FfiConverterInt.allocationSize(value.`width`) +
-            FfiConverterInt.allocationSize(value.`height`)
+    override fun allocationSize(value: PromptBox) = (
+            FfiConverterFloat.allocationSize(value.`x0`) +
+            FfiConverterFloat.allocationSize(value.`y0`) +
+            FfiConverterFloat.allocationSize(value.`x1`) +
+            FfiConverterFloat.allocationSize(value.`y1`)
     )
 
-    override fun write(value: MaskRect, buf: ByteBuffer) {
-            FfiConverterInt.write(value.`x`, buf)
-            FfiConverterInt.write(value.`y`, buf)
-            FfiConverterInt.write(value.`width`, buf)
-            FfiConverterInt.write(value.`height`, buf)
+    override fun write(value: PromptBox, buf: ByteBuffer) {
+            FfiConverterFloat.write(value.`x0`, buf)
+            FfiConverterFloat.write(value.`y0`, buf)
+            FfiConverterFloat.write(value.`x1`, buf)
+            FfiConverterFloat.write(value.`y1`, buf)
     }
 }
 
@@ -4140,63 +4174,12 @@ public object FfiConverterTypePromptPoint: FfiConverterRustBuffer<PromptPoint> {
 
 
 /**
- * A box from two opposite corners, in the photo's pixels, in any order.
- */
-data class PromptRect (
-    var `x0`: kotlin.Float
-    , 
-    var `y0`: kotlin.Float
-    , 
-    var `x1`: kotlin.Float
-    , 
-    var `y1`: kotlin.Float
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypePromptRect: FfiConverterRustBuffer<PromptRect> {
-    override fun read(buf: ByteBuffer): PromptRect {
-        return PromptRect(
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: PromptRect) = (
-            FfiConverterFloat.allocationSize(value.`x0`) +
-            FfiConverterFloat.allocationSize(value.`y0`) +
-            FfiConverterFloat.allocationSize(value.`x1`) +
-            FfiConverterFloat.allocationSize(value.`y1`)
-    )
-
-    override fun write(value: PromptRect, buf: ByteBuffer) {
-            FfiConverterFloat.write(value.`x0`, buf)
-            FfiConverterFloat.write(value.`y0`, buf)
-            FfiConverterFloat.write(value.`x1`, buf)
-            FfiConverterFloat.write(value.`y1`, buf)
-    }
-}
-
-
-
-/**
  * Points, a box, or both; `mask_index` (0...3) overrides the default choice of candidate.
  */
 data class SegmentPrompt (
     var `points`: List<PromptPoint> = listOf() 
     , 
-    var `rect`: PromptRect? = null 
+    var `box`: PromptBox? = null 
     , 
     var `maskIndex`: kotlin.Int? = null 
     
@@ -4216,20 +4199,20 @@ public object FfiConverterTypeSegmentPrompt: FfiConverterRustBuffer<SegmentPromp
     override fun read(buf: ByteBuffer): SegmentPrompt {
         return SegmentPrompt(
             FfiConverterSequenceTypePromptPoint.read(buf),
-            FfiConverterOptionalTypePromptRect.read(buf),
+            FfiConverterOptionalTypePromptBox.read(buf),
             FfiConverterOptionalInt.read(buf),
         )
     }
 
     override fun allocationSize(value: SegmentPrompt) = (
             FfiConverterSequenceTypePromptPoint.allocationSize(value.`points`) +
-            FfiConverterOptionalTypePromptRect.allocationSize(value.`rect`) +
+            FfiConverterOptionalTypePromptBox.allocationSize(value.`box`) +
             FfiConverterOptionalInt.allocationSize(value.`maskIndex`)
     )
 
     override fun write(value: SegmentPrompt, buf: ByteBuffer) {
             FfiConverterSequenceTypePromptPoint.write(value.`points`, buf)
-            FfiConverterOptionalTypePromptRect.write(value.`rect`, buf)
+            FfiConverterOptionalTypePromptBox.write(value.`box`, buf)
             FfiConverterOptionalInt.write(value.`maskIndex`, buf)
     }
 }
@@ -4270,7 +4253,7 @@ data class Segmentation (
     /**
      * The rectangle enclosing the mask; absent when the mask is empty.
      */
-    var `boundingBox`: MaskRect?
+    var `boundingBox`: BoundingBox?
     , 
     /**
      * Pixels inside the mask.
@@ -4298,7 +4281,7 @@ public object FfiConverterTypeSegmentation: FfiConverterRustBuffer<Segmentation>
             FfiConverterFloat.read(buf),
             FfiConverterSequenceFloat.read(buf),
             FfiConverterInt.read(buf),
-            FfiConverterOptionalTypeMaskRect.read(buf),
+            FfiConverterOptionalTypeBoundingBox.read(buf),
             FfiConverterLong.read(buf),
         )
     }
@@ -4310,7 +4293,7 @@ public object FfiConverterTypeSegmentation: FfiConverterRustBuffer<Segmentation>
             FfiConverterFloat.allocationSize(value.`score`) +
             FfiConverterSequenceFloat.allocationSize(value.`scores`) +
             FfiConverterInt.allocationSize(value.`maskIndex`) +
-            FfiConverterOptionalTypeMaskRect.allocationSize(value.`boundingBox`) +
+            FfiConverterOptionalTypeBoundingBox.allocationSize(value.`boundingBox`) +
             FfiConverterLong.allocationSize(value.`area`)
     )
 
@@ -4321,7 +4304,7 @@ public object FfiConverterTypeSegmentation: FfiConverterRustBuffer<Segmentation>
             FfiConverterFloat.write(value.`score`, buf)
             FfiConverterSequenceFloat.write(value.`scores`, buf)
             FfiConverterInt.write(value.`maskIndex`, buf)
-            FfiConverterOptionalTypeMaskRect.write(value.`boundingBox`, buf)
+            FfiConverterOptionalTypeBoundingBox.write(value.`boundingBox`, buf)
             FfiConverterLong.write(value.`area`, buf)
     }
 }
@@ -4828,28 +4811,28 @@ public object FfiConverterOptionalTypeEverythingListener: FfiConverterRustBuffer
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeMaskRect: FfiConverterRustBuffer<MaskRect?> {
-    override fun read(buf: ByteBuffer): MaskRect? {
+public object FfiConverterOptionalTypeBoundingBox: FfiConverterRustBuffer<BoundingBox?> {
+    override fun read(buf: ByteBuffer): BoundingBox? {
         if (buf.get().toInt() == 0) {
             return null
         }
-        return FfiConverterTypeMaskRect.read(buf)
+        return FfiConverterTypeBoundingBox.read(buf)
     }
 
-    override fun allocationSize(value: MaskRect?): ULong {
+    override fun allocationSize(value: BoundingBox?): ULong {
         if (value == null) {
             return 1UL
         } else {
-            return 1UL + FfiConverterTypeMaskRect.allocationSize(value)
+            return 1UL + FfiConverterTypeBoundingBox.allocationSize(value)
         }
     }
 
-    override fun write(value: MaskRect?, buf: ByteBuffer) {
+    override fun write(value: BoundingBox?, buf: ByteBuffer) {
         if (value == null) {
             buf.put(0)
         } else {
             buf.put(1)
-            FfiConverterTypeMaskRect.write(value, buf)
+            FfiConverterTypeBoundingBox.write(value, buf)
         }
     }
 }
@@ -4860,28 +4843,28 @@ public object FfiConverterOptionalTypeMaskRect: FfiConverterRustBuffer<MaskRect?
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypePromptRect: FfiConverterRustBuffer<PromptRect?> {
-    override fun read(buf: ByteBuffer): PromptRect? {
+public object FfiConverterOptionalTypePromptBox: FfiConverterRustBuffer<PromptBox?> {
+    override fun read(buf: ByteBuffer): PromptBox? {
         if (buf.get().toInt() == 0) {
             return null
         }
-        return FfiConverterTypePromptRect.read(buf)
+        return FfiConverterTypePromptBox.read(buf)
     }
 
-    override fun allocationSize(value: PromptRect?): ULong {
+    override fun allocationSize(value: PromptBox?): ULong {
         if (value == null) {
             return 1UL
         } else {
-            return 1UL + FfiConverterTypePromptRect.allocationSize(value)
+            return 1UL + FfiConverterTypePromptBox.allocationSize(value)
         }
     }
 
-    override fun write(value: PromptRect?, buf: ByteBuffer) {
+    override fun write(value: PromptBox?, buf: ByteBuffer) {
         if (value == null) {
             buf.put(0)
         } else {
             buf.put(1)
-            FfiConverterTypePromptRect.write(value, buf)
+            FfiConverterTypePromptBox.write(value, buf)
         }
     }
 }
@@ -5040,7 +5023,7 @@ public object FfiConverterSequenceTypePromptPoint: FfiConverterRustBuffer<List<P
          * min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
          * SHA-256 of both files. It takes seconds: call it off the main thread.
          */
-    @Throws(EdgeSamException::class) fun `runBenchmark`(`encoderPath`: kotlin.String, `decoderPath`: kotlin.String, `imageData`: kotlin.ByteArray? = null, `runs`: kotlin.UInt = 5u, `points`: kotlin.UInt = 2u, `threads`: kotlin.Int = 0): kotlin.String {
+    @Throws(EdgeSamException::class) fun `runBenchmark`(`encoderPath`: kotlin.String, `decoderPath`: kotlin.String, `imageData`: kotlin.ByteArray? = null, `runs`: kotlin.Int = 5, `points`: kotlin.Int = 2, `threads`: kotlin.Int = 0): kotlin.String {
             return FfiConverterString.lift(
     uniffiRustCallWithError(EdgeSamException) { _status ->
     UniffiLib.uniffi_edgesam_ffi_fn_func_run_benchmark(
@@ -5049,8 +5032,8 @@ public object FfiConverterSequenceTypePromptPoint: FfiConverterRustBuffer<List<P
         FfiConverterString.lower(`encoderPath`),
         FfiConverterString.lower(`decoderPath`),
         FfiConverterOptionalByteArray.lower(`imageData`),
-        FfiConverterUInt.lower(`runs`),
-        FfiConverterUInt.lower(`points`),
+        FfiConverterInt.lower(`runs`),
+        FfiConverterInt.lower(`points`),
         FfiConverterInt.lower(`threads`),_status)
 }
     )

@@ -14,7 +14,7 @@ class BenchmarkTest {
     fun `reports every step and the files' hashes`() {
         val json = runBenchmark(
             Fixtures.encoderFile.path, Fixtures.decoderFile.path, Fixtures.photoPng,
-            runs = 2u, points = 2u, threads = 1,
+            runs = 2, points = 2, threads = 1,
         )
         for (key in listOf("cold_start_ms", "first_encode_ms", "first_predict_ms", "preprocess_ms",
                            "encode_ms", "decode_ms", "predict_ms", "peak_rss_bytes")) {
@@ -30,7 +30,7 @@ class BenchmarkTest {
     @Test
     fun `a bad image is a typed error`() {
         assertThrows<EdgeSamException.BadImage> {
-            runBenchmark(Fixtures.encoderFile.path, Fixtures.decoderFile.path, byteArrayOf(1, 2, 3), runs = 1u)
+            runBenchmark(Fixtures.encoderFile.path, Fixtures.decoderFile.path, byteArrayOf(1, 2, 3), runs = 1)
         }
     }
 }

@@ -26,9 +26,9 @@ class ConveniencesTest {
             SegmentPrompt(points = listOf(PromptPoint(230f, 70f), PromptPoint(40f, 180f, positive = false))),
             SegmentPrompt.points(PromptPoint(230f, 70f), PromptPoint(40f, 180f, positive = false)),
         )
-        assertEquals(SegmentPrompt(rect = PromptRect(180f, 25f, 290f, 115f)), SegmentPrompt.box(180f, 25f, 290f, 115f))
+        assertEquals(SegmentPrompt(box = PromptBox(180f, 25f, 290f, 115f)), SegmentPrompt.box(180f, 25f, 290f, 115f))
         assertEquals(
-            SegmentPrompt(rect = PromptRect(1f, 2f, 3f, 4f), maskIndex = 0),
+            SegmentPrompt(box = PromptBox(1f, 2f, 3f, 4f), maskIndex = 0),
             SegmentPrompt.box(1f, 2f, 3f, 4f, maskIndex = 0),
         )
         // Built up step by step; the original is left alone.
@@ -37,7 +37,7 @@ class ConveniencesTest {
         assertEquals(
             SegmentPrompt(
                 points = listOf(PromptPoint(220f, 160f), PromptPoint(20f, 20f, positive = false)),
-                rect = PromptRect(170f, 120f, 290f, 185f),
+                box = PromptBox(170f, 120f, 290f, 185f),
             ),
             both,
         )

@@ -59,7 +59,7 @@ class CoreParityTest {
             "--json",
         )
         for (p in prompt.points) cmd += listOf("--point", "${p.x},${p.y},${if (p.positive) 1 else 0}")
-        prompt.rect?.let { cmd += listOf("--box", "${it.x0},${it.y0},${it.x1},${it.y1}") }
+        prompt.box?.let { cmd += listOf("--box", "${it.x0},${it.y0},${it.x1},${it.y1}") }
         prompt.maskIndex?.let { cmd += listOf("--mask-index", it.toString()) }
 
         val stderr = dir.resolve("$name.err")

@@ -28,7 +28,7 @@ class DemoSessionTest {
         assertEquals(Spot(100f, 100f), fit.toView(Spot(200f, 100f)))
         assertEquals(PhotoGesture.Tap(Spot(20f, 20f)), touch(Spot(12f, 61f), 100))
         assertEquals(PhotoGesture.LongPress(Spot(20f, 20f)), touch(Spot(10f, 60f), 800))
-        assertEquals(PhotoGesture.Drag(PromptRect(20f, 20f, 120f, 120f)), touch(Spot(60f, 110f), 800))
+        assertEquals(PhotoGesture.Drag(PromptBox(20f, 20f, 120f, 120f)), touch(Spot(60f, 110f), 800))
     }
 
     @Test
@@ -38,17 +38,17 @@ class DemoSessionTest {
         assertFalse(history.canUndo)
         history = history.apply(PhotoGesture.Tap(Spot(200f, 80f)))
             .apply(PhotoGesture.LongPress(Spot(160f, 40f)))
-            .apply(PhotoGesture.Drag(PromptRect(150f, 30f, 260f, 130f)))
+            .apply(PhotoGesture.Drag(PromptBox(150f, 30f, 260f, 130f)))
         val byHand = SegmentPrompt(
             points = listOf(PromptPoint(200f, 80f, true), PromptPoint(160f, 40f, false)),
-            rect = PromptRect(150f, 30f, 260f, 130f),
+            box = PromptBox(150f, 30f, 260f, 130f),
         )
         assertEquals(byHand, history.current)
         val s = runBlocking { Fixtures.model.segmentAsync(Fixtures.embedding, history.current!!) }
         assertTrue(s.sameAs(Fixtures.model.segment(Fixtures.embedding, byHand)))
         history = history.undo()
         assertEquals(2, history.current!!.points.size)
-        assertNull(history.current!!.rect)
+        assertNull(history.current!!.box)
         assertNull(history.undo().undo().current)
     }
 

@@ -97,7 +97,7 @@ class ErrorsTest {
             Triple(EdgeSamException.BadEmbedding::class.java, "bad embedding: ", { ImageEmbedding.fromBytes(ByteArray(0)) }),
             Triple(EdgeSamException.BadMask::class.java, "bad mask: ", { SegmentMask(2, 2, ByteArray(3)) }),
             Triple(EdgeSamException.BadOptions::class.java, "", {
-                model.everything(emb, EverythingOptions(pointsPerSide = 0u))
+                model.everything(emb, EverythingOptions(pointsPerSide = 0))
             }),
         )
         for ((kind, start, call) in cases) {
@@ -118,7 +118,7 @@ class ErrorsTest {
             override fun onProgress(progress: EverythingProgress) = throw IllegalStateException("listener failed")
         }
         val e = assertThrows<EdgeSamException.Internal> {
-            model.everything(emb, EverythingOptions(pointsPerSide = 2u), throwing)
+            model.everything(emb, EverythingOptions(pointsPerSide = 2), throwing)
         }
         assertTrue(reasonOf(e).contains("panic"), e.reason)
         Fixtures.assertConsistent(model.segment(emb, Fixtures.prompts[0]))

@@ -16,7 +16,7 @@ class EverythingTest {
     private val embedding = Fixtures.embedding
 
     /** Keeps every non-empty candidate of a small grid, so there is much to check. */
-    private fun permissive(pointsPerSide: UInt) =
+    private fun permissive(pointsPerSide: Int) =
         EverythingOptions(pointsPerSide = pointsPerSide, scoreThreshold = -1f, stabilityThreshold = 0f)
 
     private class Recorder : EverythingListener {
@@ -29,10 +29,10 @@ class EverythingTest {
     @Test
     fun `every automatic mask is the tap of its grid point, largest first`() {
         val recorder = Recorder()
-        val masks = model.everything(embedding, permissive(4u), recorder)
+        val masks = model.everything(embedding, permissive(4), recorder)
         assertTrue(masks.isNotEmpty())
-        assertEquals(16u, recorder.seen.maxOf { it.pointsDone })
-        assertTrue(recorder.seen.all { it.pointsTotal == 16u })
+        assertEquals(16, recorder.seen.maxOf { it.pointsDone })
+        assertTrue(recorder.seen.all { it.pointsTotal == 16 })
         for (m in masks) {
             val tap = model.segment(
                 embedding,
@@ -49,9 +49,9 @@ class EverythingTest {
     @Test
     fun `bad options are BadOptions`() {
         val e = assertThrows<EdgeSamException.BadOptions> {
-            model.everything(embedding, EverythingOptions(pointsPerSide = 0u))
+            model.everything(embedding, EverythingOptions(pointsPerSide = 0))
         }
         assertTrue(e.reason.contains("points_per_side"), e.reason)
-        assertEquals(32u, EverythingOptions().pointsPerSide)
+        assertEquals(32, EverythingOptions().pointsPerSide)
     }
 }

@@ -111,9 +111,9 @@ object Fixtures {
     val prompts: List<SegmentPrompt> = listOf(
         SegmentPrompt(points = listOf(PromptPoint(96f, 70f))),
         SegmentPrompt(points = listOf(PromptPoint(230f, 70f), PromptPoint(40f, 180f, positive = false))),
-        SegmentPrompt(rect = PromptRect(180f, 25f, 290f, 115f)),
-        SegmentPrompt(rect = PromptRect(290f, 185f, 170f, 120f)),
-        SegmentPrompt(points = listOf(PromptPoint(220f, 160f)), rect = PromptRect(170f, 120f, 290f, 185f)),
+        SegmentPrompt(box = PromptBox(180f, 25f, 290f, 115f)),
+        SegmentPrompt(box = PromptBox(290f, 185f, 170f, 120f)),
+        SegmentPrompt(points = listOf(PromptPoint(220f, 160f)), box = PromptBox(170f, 120f, 290f, 185f)),
         SegmentPrompt(points = listOf(PromptPoint(10f, 10f)), maskIndex = 2),
     )
 
@@ -164,7 +164,7 @@ object Fixtures {
             assertEquals(null, s.boundingBox, "an empty mask has no bounding box")
         } else {
             assertEquals(
-                MaskRect(x0, y0, x1 - x0 + 1, y1 - y0 + 1),
+                BoundingBox(x0, y0, x1 - x0 + 1, y1 - y0 + 1),
                 s.boundingBox,
                 "bounding box encloses exactly the 255 bytes",
             )

@@ -51,7 +51,7 @@ class Gate : EverythingListener {
 
     companion object {
         /** Keeps every non-empty candidate of an 8 x 8 grid: far more work than one step. */
-        val manyPoints = EverythingOptions(pointsPerSide = 8u, scoreThreshold = -1f, stabilityThreshold = 0f)
+        val manyPoints = EverythingOptions(pointsPerSide = 8, scoreThreshold = -1f, stabilityThreshold = 0f)
 
         /**
          * Starts everything mode on the shared model, held at [gate], on Dispatchers.Default. The

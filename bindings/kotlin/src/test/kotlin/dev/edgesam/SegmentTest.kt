@@ -21,7 +21,7 @@ class SegmentTest {
 
     @Test
     fun `a box alone picks candidate 0`() {
-        val s = model.segment(emb, SegmentPrompt(rect = PromptRect(180f, 25f, 290f, 115f)))
+        val s = model.segment(emb, SegmentPrompt(box = PromptBox(180f, 25f, 290f, 115f)))
         assertConsistent(s)
         assertEquals(0, s.maskIndex, "a box alone takes the single-mask output")
     }
@@ -32,7 +32,7 @@ class SegmentTest {
             emb,
             SegmentPrompt(
                 points = listOf(PromptPoint(220f, 160f), PromptPoint(20f, 20f, positive = false)),
-                rect = PromptRect(170f, 120f, 290f, 185f),
+                box = PromptBox(170f, 120f, 290f, 185f),
             ),
         )
         assertConsistent(s)
@@ -41,8 +41,8 @@ class SegmentTest {
 
     @Test
     fun `box corners in any order give the same mask`() {
-        val a = model.segment(emb, SegmentPrompt(rect = PromptRect(180f, 25f, 290f, 115f)))
-        val b = model.segment(emb, SegmentPrompt(rect = PromptRect(290f, 115f, 180f, 25f)))
+        val a = model.segment(emb, SegmentPrompt(box = PromptBox(180f, 25f, 290f, 115f)))
+        val b = model.segment(emb, SegmentPrompt(box = PromptBox(290f, 115f, 180f, 25f)))
         Fixtures.assertSameSegmentation(a, b)
     }
 
@@ -50,7 +50,7 @@ class SegmentTest {
     fun `an explicit mask index is honoured`() {
         for (prompt in listOf(
             SegmentPrompt(points = listOf(PromptPoint(96f, 70f))),
-            SegmentPrompt(rect = PromptRect(180f, 25f, 290f, 115f)),
+            SegmentPrompt(box = PromptBox(180f, 25f, 290f, 115f)),
         )) {
             val masks = (0..3).map { i ->
                 model.segment(emb, prompt.copy(maskIndex = i)).also {

@@ -219,7 +219,7 @@ fun PhotoCanvas(
                 drawCircle(if (p.positive) Color.Green else Color.Red, 7.dp.toPx(), Offset(at.x, at.y))
                 drawCircle(Color.White, 7.dp.toPx(), Offset(at.x, at.y), style = Stroke(2.dp.toPx()))
             }
-            prompt?.rect?.let { r ->
+            prompt?.box?.let { r ->
                 val a = fit.toView(Spot(minOf(r.x0, r.x1), minOf(r.y0, r.y1)))
                 val b = fit.toView(Spot(maxOf(r.x0, r.x1), maxOf(r.y0, r.y1)))
                 drawRect(Color.Yellow, Offset(a.x, a.y), Size(b.x - a.x, b.y - a.y), style = Stroke(2.dp.toPx()))

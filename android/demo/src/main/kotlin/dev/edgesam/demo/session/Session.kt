@@ -4,7 +4,7 @@
 package dev.edgesam.demo.session
 
 import dev.edgesam.PromptPoint
-import dev.edgesam.PromptRect
+import dev.edgesam.PromptBox
 import dev.edgesam.SegmentPrompt
 import dev.edgesam.runBenchmark
 import kotlinx.coroutines.Dispatchers
@@ -19,7 +19,7 @@ data class Spot(val x: Float, val y: Float)
 sealed interface PhotoGesture {
     data class Tap(val at: Spot) : PhotoGesture
     data class LongPress(val at: Spot) : PhotoGesture
-    data class Drag(val rect: PromptRect) : PhotoGesture
+    data class Drag(val box: PromptBox) : PhotoGesture
 
     companion object {
         /** Below this many view pixels of travel a touch is a tap or a long press, not a drag. */
@@ -33,7 +33,7 @@ sealed interface PhotoGesture {
             val a = toPhoto(start)
             if (hypot(end.x - start.x, end.y - start.y) >= DRAG_THRESHOLD) {
                 val b = toPhoto(end)
-                return Drag(PromptRect(a.x, a.y, b.x, b.y))
+                return Drag(PromptBox(a.x, a.y, b.x, b.y))
             }
             return if (millis >= LONG_PRESS_MILLIS) LongPress(a) else Tap(a)
         }
@@ -55,7 +55,7 @@ data class PromptHistory(val prompts: List<SegmentPrompt> = emptyList()) {
         val next = when (gesture) {
             is PhotoGesture.Tap -> last.copy(points = last.points + PromptPoint(gesture.at.x, gesture.at.y, true))
             is PhotoGesture.LongPress -> last.copy(points = last.points + PromptPoint(gesture.at.x, gesture.at.y, false))
-            is PhotoGesture.Drag -> last.copy(rect = gesture.rect)
+            is PhotoGesture.Drag -> last.copy(box = gesture.box)
         }
         return PromptHistory(prompts + next)
     }
@@ -78,5 +78,5 @@ class AspectFit(photoWidth: Int, photoHeight: Int, viewWidth: Float, viewHeight:
 /** Runs the benchmark harness (seconds of work) on a background thread; returns its JSON. */
 suspend fun runHarness(encoderPath: String, decoderPath: String, runs: Int = 5, threads: Int = 0): String =
     withContext(Dispatchers.Default) {
-        runBenchmark(encoderPath, decoderPath, imageData = null, runs = runs.toUInt(), points = 2u, threads = threads)
+        runBenchmark(encoderPath, decoderPath, imageData = null, runs = runs, points = 2, threads = threads)
     }
