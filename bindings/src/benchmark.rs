@@ -9,8 +9,9 @@ use crate::types::option_count;
 /// of 2..N points on `image_data` (a JPEG/PNG/WebP; a synthetic 4000x3000 photo when absent),
 /// `runs` times each after a warm-up. Returns the report as JSON: thread count, cold start,
 /// min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
-/// SHA-256 of both files. It takes seconds: call it off the main thread.
-#[uniffi::export(default(image_data = None, runs = 5, points = 2, threads = 0))]
+/// SHA-256 of both files. It takes seconds: call it off the main thread. With `cache_dir` (as in
+/// `SegmentAnything.from_files`), a second run times a load from the cache.
+#[uniffi::export(default(image_data = None, runs = 5, points = 2, threads = 0, cache_dir = None))]
 pub fn run_benchmark(
     encoder_path: String,
     decoder_path: String,
@@ -18,6 +19,7 @@ pub fn run_benchmark(
     runs: i32,
     points: i32,
     threads: i32,
+    cache_dir: Option<String>,
 ) -> Result<String, EdgeSamError> {
     guarded(|| {
         let photo = match image_data {
@@ -25,7 +27,7 @@ pub fn run_benchmark(
             None => edgesam::benchmark::synthetic_photo(),
         };
         let options = edgesam::benchmark::BenchmarkOptions {
-            model: options(threads)?,
+            model: options(threads, cache_dir)?,
             runs: option_count(runs, "runs")? as usize,
             points: option_count(points, "points")? as usize,
         };

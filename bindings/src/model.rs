@@ -19,9 +19,13 @@ pub struct ImageEmbedding {
 }
 
 /// `threads` 0 means one per CPU core, as in the core; a negative count is `BadOptions`.
-pub(crate) fn options(threads: i32) -> Result<edgesam::Options, EdgeSamError> {
+pub(crate) fn options(
+    threads: i32,
+    cache_dir: Option<String>,
+) -> Result<edgesam::Options, EdgeSamError> {
     Ok(edgesam::Options {
         threads: option_count(threads, "threads")? as usize,
+        cache_dir: cache_dir.map(Into::into),
         ..edgesam::Options::default()
     })
 }
@@ -116,18 +120,21 @@ impl SegmentAnything {
 #[uniffi::export]
 impl SegmentAnything {
     /// Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core,
-    /// 1 the calling thread only; a negative count is `BadOptions`.
-    #[uniffi::constructor(default(threads = 0))]
+    /// 1 the calling thread only; a negative count is `BadOptions`. `cache_dir`, a folder the app
+    /// owns (its caches directory), keeps the analysed graphs so that the next launch loads
+    /// faster; a missing or damaged entry is rebuilt with a logged warning, never an error.
+    #[uniffi::constructor(default(threads = 0, cache_dir = None))]
     pub fn from_files(
         encoder_path: String,
         decoder_path: String,
         threads: i32,
+        cache_dir: Option<String>,
     ) -> Result<Arc<Self>, EdgeSamError> {
         guarded(|| {
             let model = edgesam::SegmentAnything::from_files(
                 encoder_path,
                 decoder_path,
-                options(threads)?,
+                options(threads, cache_dir)?,
             )?;
             Ok(Arc::new(SegmentAnything {
                 model: Arc::new(model),
@@ -135,16 +142,21 @@ impl SegmentAnything {
         })
     }
 
-    /// Loads the pair from ONNX bytes (an app bundle resource, an asset pack).
-    #[uniffi::constructor(default(threads = 0))]
+    /// Loads the pair from ONNX bytes (an app bundle resource, an asset pack); `threads` and
+    /// `cache_dir` as in `from_files`.
+    #[uniffi::constructor(default(threads = 0, cache_dir = None))]
     pub fn from_bytes(
         encoder: Vec<u8>,
         decoder: Vec<u8>,
         threads: i32,
+        cache_dir: Option<String>,
     ) -> Result<Arc<Self>, EdgeSamError> {
         guarded(|| {
-            let model =
-                edgesam::SegmentAnything::from_bytes(&encoder, &decoder, options(threads)?)?;
+            let model = edgesam::SegmentAnything::from_bytes(
+                &encoder,
+                &decoder,
+                options(threads, cache_dir)?,
+            )?;
             Ok(Arc::new(SegmentAnything {
                 model: Arc::new(model),
             }))
@@ -276,7 +288,7 @@ mod tests {
 
     #[test]
     fn a_negative_thread_count_is_refused_before_loading() {
-        let refused = SegmentAnything::from_bytes(vec![], vec![], -1).err();
+        let refused = SegmentAnything::from_bytes(vec![], vec![], -1, None).err();
         assert!(
             matches!(refused, Some(EdgeSamError::BadOptions { .. })),
             "{refused:?}"
@@ -285,7 +297,7 @@ mod tests {
 
     #[test]
     fn empty_model_bytes_are_not_a_model() {
-        let refused = SegmentAnything::from_bytes(vec![], vec![], 1).err();
+        let refused = SegmentAnything::from_bytes(vec![], vec![], 1, None).err();
         assert!(
             matches!(refused, Some(EdgeSamError::NotAModel { .. })),
             "{refused:?}"

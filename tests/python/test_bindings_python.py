@@ -150,6 +150,20 @@ def test_loading_from_bytes_and_embedding_round_trip(edgesam, pair, embedding, m
     assert from_bytes.segment(restored, p) == model.segment(embedding, p)
 
 
+def test_a_cache_folder_fills_once_and_answers_as_without_it(edgesam, pair, embedding, model, tmp_path):
+    cache = tmp_path / "cache"
+    p = prompt(edgesam, points=[(200, 80, 1)])
+    expected = model.segment(embedding, p)
+    for launch in range(2):
+        cached = edgesam.SegmentAnything.from_files(str(pair[0]), str(pair[1]), threads=1, cache_dir=str(cache))
+        entries = {f.name: f.stat().st_mtime_ns for f in cache.iterdir()}
+        assert len(entries) == 2, entries  # one per graph
+        if launch == 0:
+            filled = entries
+        assert entries == filled, "the second launch rewrote the cache"
+        assert cached.segment(embedding, p) == expected
+
+
 def test_async_encode_equals_sync_and_a_cancelled_task_leaves_the_model_usable(edgesam, model, embedding, photo):
     """How promptly a cancelled call returns is test_robustness's (by order of events)."""
     async def scenario():

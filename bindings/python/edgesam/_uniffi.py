@@ -527,7 +527,7 @@ def _uniffi_check_contract_api_version(lib):
 def _uniffi_check_api_checksums(lib):
     if lib.uniffi_edgesam_ffi_checksum_func_init_logging() != 30979:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() != 23724:
+    if lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() != 32675:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel() != 49674:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -561,9 +561,9 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment_async() != 54418:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() != 42942:
+    if lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() != 35130:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() != 24976:
+    if lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() != 23571:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_area() != 31586:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -741,6 +741,7 @@ _UniffiLib.uniffi_edgesam_ffi_fn_func_run_benchmark.argtypes = (
     ctypes.c_int32,
     ctypes.c_int32,
     ctypes.c_int32,
+    _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_func_run_benchmark.restype = _UniffiRustBuffer
@@ -849,6 +850,7 @@ _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes.argtypes
     _UniffiRustBuffer,
     _UniffiRustBuffer,
     ctypes.c_int32,
+    _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes.restype = ctypes.c_uint64
@@ -856,6 +858,7 @@ _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files.argtypes
     _UniffiRustBuffer,
     _UniffiRustBuffer,
     ctypes.c_int32,
+    _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files.restype = ctypes.c_uint64
@@ -3192,9 +3195,10 @@ class SegmentAnything(SegmentAnythingProtocol):
     
     _handle: ctypes.c_uint64
     @classmethod
-    def from_bytes(cls, encoder: bytes,decoder: bytes,threads: int = 0) -> SegmentAnything:
+    def from_bytes(cls, encoder: bytes,decoder: bytes,threads: int = 0,cache_dir: typing.Union[object, typing.Optional[str]] = _DEFAULT) -> SegmentAnything:
         """
-        Loads the pair from ONNX bytes (an app bundle resource, an asset pack).
+        Loads the pair from ONNX bytes (an app bundle resource, an asset pack); `threads` and
+        `cache_dir` as in `from_files`.
 """
         
         _UniffiFfiConverterBytes.check_lower(encoder)
@@ -3202,10 +3206,15 @@ class SegmentAnything(SegmentAnythingProtocol):
         _UniffiFfiConverterBytes.check_lower(decoder)
 
         _UniffiFfiConverterInt32.check_lower(threads)
+
+        if cache_dir is _DEFAULT:
+            cache_dir = None
+        _UniffiFfiConverterOptionalString.check_lower(cache_dir)
         _uniffi_lowered_args = (
             _UniffiFfiConverterBytes.lower(encoder),
             _UniffiFfiConverterBytes.lower(decoder),
             _UniffiFfiConverterInt32.lower(threads),
+            _UniffiFfiConverterOptionalString.lower(cache_dir),
         )
         _uniffi_lift_return = _UniffiFfiConverterTypeSegmentAnything.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
@@ -3216,10 +3225,12 @@ class SegmentAnything(SegmentAnythingProtocol):
         )
         return cls._uniffi_make_instance(_uniffi_ffi_result)
     @classmethod
-    def from_files(cls, encoder_path: str,decoder_path: str,threads: int = 0) -> SegmentAnything:
+    def from_files(cls, encoder_path: str,decoder_path: str,threads: int = 0,cache_dir: typing.Union[object, typing.Optional[str]] = _DEFAULT) -> SegmentAnything:
         """
         Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core,
-        1 the calling thread only; a negative count is `BadOptions`.
+        1 the calling thread only; a negative count is `BadOptions`. `cache_dir`, a folder the app
+        owns (its caches directory), keeps the analysed graphs so that the next launch loads
+        faster; a missing or damaged entry is rebuilt with a logged warning, never an error.
 """
         
         _UniffiFfiConverterString.check_lower(encoder_path)
@@ -3227,10 +3238,15 @@ class SegmentAnything(SegmentAnythingProtocol):
         _UniffiFfiConverterString.check_lower(decoder_path)
 
         _UniffiFfiConverterInt32.check_lower(threads)
+
+        if cache_dir is _DEFAULT:
+            cache_dir = None
+        _UniffiFfiConverterOptionalString.check_lower(cache_dir)
         _uniffi_lowered_args = (
             _UniffiFfiConverterString.lower(encoder_path),
             _UniffiFfiConverterString.lower(decoder_path),
             _UniffiFfiConverterInt32.lower(threads),
+            _UniffiFfiConverterOptionalString.lower(cache_dir),
         )
         _uniffi_lift_return = _UniffiFfiConverterTypeSegmentAnything.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
@@ -3955,6 +3971,31 @@ class _UniffiFfiConverterOptionalBytes(_UniffiConverterRustBuffer):
             return _UniffiFfiConverterBytes.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterString.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterString.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterString.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
 def init_logging(level: LogLevel) -> None:
     """
     Call once at app start (later calls only change the level).
@@ -3972,13 +4013,14 @@ def init_logging(level: LogLevel) -> None:
         *_uniffi_lowered_args,
     )
     return _uniffi_lift_return(_uniffi_ffi_result)
-def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[object, typing.Optional[bytes]] = _DEFAULT,runs: int = 5,points: int = 2,threads: int = 0) -> str:
+def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[object, typing.Optional[bytes]] = _DEFAULT,runs: int = 5,points: int = 2,threads: int = 0,cache_dir: typing.Union[object, typing.Optional[str]] = _DEFAULT) -> str:
     """
     Loads the model files (timed as the cold start), then times pre-processing, encoding and taps
     of 2..N points on `image_data` (a JPEG/PNG/WebP; a synthetic 4000x3000 photo when absent),
     `runs` times each after a warm-up. Returns the report as JSON: thread count, cold start,
     min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
-    SHA-256 of both files. It takes seconds: call it off the main thread.
+    SHA-256 of both files. It takes seconds: call it off the main thread. With `cache_dir` (as in
+    `SegmentAnything.from_files`), a second run times a load from the cache.
 """
     
     _UniffiFfiConverterString.check_lower(encoder_path)
@@ -3994,6 +4036,10 @@ def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[o
     _UniffiFfiConverterInt32.check_lower(points)
 
     _UniffiFfiConverterInt32.check_lower(threads)
+
+    if cache_dir is _DEFAULT:
+        cache_dir = None
+    _UniffiFfiConverterOptionalString.check_lower(cache_dir)
     _uniffi_lowered_args = (
         _UniffiFfiConverterString.lower(encoder_path),
         _UniffiFfiConverterString.lower(decoder_path),
@@ -4001,6 +4047,7 @@ def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[o
         _UniffiFfiConverterInt32.lower(runs),
         _UniffiFfiConverterInt32.lower(points),
         _UniffiFfiConverterInt32.lower(threads),
+        _UniffiFfiConverterOptionalString.lower(cache_dir),
     )
     _uniffi_lift_return = _UniffiFfiConverterString.lift
     _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError

@@ -1282,30 +1282,35 @@ open class SegmentAnything: SegmentAnythingProtocol, @unchecked Sendable {
 
     
     /**
-     * Loads the pair from ONNX bytes (an app bundle resource, an asset pack).
+     * Loads the pair from ONNX bytes (an app bundle resource, an asset pack); `threads` and
+     * `cache_dir` as in `from_files`.
      */
-public static func fromBytes(encoder: Data, decoder: Data, threads: Int32 = 0)throws  -> SegmentAnything  {
+public static func fromBytes(encoder: Data, decoder: Data, threads: Int32 = 0, cacheDir: String? = nil)throws  -> SegmentAnything  {
     return try  FfiConverterTypeSegmentAnything_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes(
         FfiConverterData.lower(encoder),
         FfiConverterData.lower(decoder),
-        FfiConverterInt32.lower(threads),uniffiCallStatus
+        FfiConverterInt32.lower(threads),
+        FfiConverterOptionString.lower(cacheDir),uniffiCallStatus
     )
 })
 }
     
     /**
      * Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core,
-     * 1 the calling thread only; a negative count is `BadOptions`.
+     * 1 the calling thread only; a negative count is `BadOptions`. `cache_dir`, a folder the app
+     * owns (its caches directory), keeps the analysed graphs so that the next launch loads
+     * faster; a missing or damaged entry is rebuilt with a logged warning, never an error.
      */
-public static func fromFiles(encoderPath: String, decoderPath: String, threads: Int32 = 0)throws  -> SegmentAnything  {
+public static func fromFiles(encoderPath: String, decoderPath: String, threads: Int32 = 0, cacheDir: String? = nil)throws  -> SegmentAnything  {
     return try  FfiConverterTypeSegmentAnything_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files(
         FfiConverterString.lower(encoderPath),
         FfiConverterString.lower(decoderPath),
-        FfiConverterInt32.lower(threads),uniffiCallStatus
+        FfiConverterInt32.lower(threads),
+        FfiConverterOptionString.lower(cacheDir),uniffiCallStatus
     )
 })
 }
@@ -3240,6 +3245,30 @@ fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
+    typealias SwiftType = String?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
     typealias SwiftType = Data?
 
@@ -3534,9 +3563,10 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
  * of 2..N points on `image_data` (a JPEG/PNG/WebP; a synthetic 4000x3000 photo when absent),
  * `runs` times each after a warm-up. Returns the report as JSON: thread count, cold start,
  * min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
- * SHA-256 of both files. It takes seconds: call it off the main thread.
+ * SHA-256 of both files. It takes seconds: call it off the main thread. With `cache_dir` (as in
+ * `SegmentAnything.from_files`), a second run times a load from the cache.
  */
-public func runBenchmark(encoderPath: String, decoderPath: String, imageData: Data? = nil, runs: Int32 = 5, points: Int32 = 2, threads: Int32 = 0)throws  -> String  {
+public func runBenchmark(encoderPath: String, decoderPath: String, imageData: Data? = nil, runs: Int32 = 5, points: Int32 = 2, threads: Int32 = 0, cacheDir: String? = nil)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_func_run_benchmark(
@@ -3545,7 +3575,8 @@ public func runBenchmark(encoderPath: String, decoderPath: String, imageData: Da
         FfiConverterOptionData.lower(imageData),
         FfiConverterInt32.lower(runs),
         FfiConverterInt32.lower(points),
-        FfiConverterInt32.lower(threads),uniffiCallStatus
+        FfiConverterInt32.lower(threads),
+        FfiConverterOptionString.lower(cacheDir),uniffiCallStatus
     )
 })
 }
@@ -3575,7 +3606,7 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_func_run_benchmark() != 23724) {
+    if (uniffi_edgesam_ffi_checksum_func_run_benchmark() != 32675) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_func_init_logging() != 30979) {
@@ -3665,10 +3696,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_edgesam_ffi_checksum_constructor_imageembedding_from_bytes() != 2776) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() != 42942) {
+    if (uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() != 35130) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() != 24976) {
+    if (uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() != 23571) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle() != 47442) {

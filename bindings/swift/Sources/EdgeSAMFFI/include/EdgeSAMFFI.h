@@ -347,12 +347,12 @@ void uniffi_edgesam_ffi_fn_free_segmentanything(uint64_t handle, RustCallStatus 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_SEGMENTANYTHING_FROM_BYTES
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_SEGMENTANYTHING_FROM_BYTES
-uint64_t uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes(RustBuffer encoder, RustBuffer decoder, int32_t threads, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes(RustBuffer encoder, RustBuffer decoder, int32_t threads, RustBuffer cache_dir, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_SEGMENTANYTHING_FROM_FILES
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_SEGMENTANYTHING_FROM_FILES
-uint64_t uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files(RustBuffer encoder_path, RustBuffer decoder_path, int32_t threads, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files(RustBuffer encoder_path, RustBuffer decoder_path, int32_t threads, RustBuffer cache_dir, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_EVERYTHING
@@ -482,7 +482,7 @@ int32_t uniffi_edgesam_ffi_fn_method_segmentmask_width(uint64_t ptr, RustCallSta
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_RUN_BENCHMARK
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_RUN_BENCHMARK
-RustBuffer uniffi_edgesam_ffi_fn_func_run_benchmark(RustBuffer encoder_path, RustBuffer decoder_path, RustBuffer image_data, int32_t runs, int32_t points, int32_t threads, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_edgesam_ffi_fn_func_run_benchmark(RustBuffer encoder_path, RustBuffer decoder_path, RustBuffer image_data, int32_t runs, int32_t points, int32_t threads, RustBuffer cache_dir, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_INIT_LOGGING

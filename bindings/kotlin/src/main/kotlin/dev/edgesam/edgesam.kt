@@ -829,9 +829,9 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_edgesam_ffi_fn_free_segmentanything(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes(`encoder`: RustBuffer.ByValue,`decoder`: RustBuffer.ByValue,`threads`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes(`encoder`: RustBuffer.ByValue,`decoder`: RustBuffer.ByValue,`threads`: Int,`cacheDir`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files(`encoderPath`: RustBuffer.ByValue,`decoderPath`: RustBuffer.ByValue,`threads`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files(`encoderPath`: RustBuffer.ByValue,`decoderPath`: RustBuffer.ByValue,`threads`: Int,`cacheDir`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_edgesam_ffi_fn_method_segmentanything_everything(`ptr`: Long,`embedding`: Long,`options`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -883,7 +883,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_edgesam_ffi_fn_method_segmentmask_width(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Int
-    external fun uniffi_edgesam_ffi_fn_func_run_benchmark(`encoderPath`: RustBuffer.ByValue,`decoderPath`: RustBuffer.ByValue,`imageData`: RustBuffer.ByValue,`runs`: Int,`points`: Int,`threads`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_edgesam_ffi_fn_func_run_benchmark(`encoderPath`: RustBuffer.ByValue,`decoderPath`: RustBuffer.ByValue,`imageData`: RustBuffer.ByValue,`runs`: Int,`points`: Int,`threads`: Int,`cacheDir`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_edgesam_ffi_fn_func_init_logging(`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1006,7 +1006,7 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() and 0xFFFF) != 23724) {
+    if ((lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() and 0xFFFF) != 32675) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_func_init_logging() and 0xFFFF) != 30979) {
@@ -1096,10 +1096,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_edgesam_ffi_checksum_constructor_imageembedding_from_bytes() and 0xFFFF) != 2776) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() and 0xFFFF) != 42942) {
+    if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_bytes() and 0xFFFF) != 35130) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() and 0xFFFF) != 24976) {
+    if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files() and 0xFFFF) != 23571) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle() and 0xFFFF) != 47442) {
@@ -2956,9 +2956,10 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
     companion object {
         
     /**
-     * Loads the pair from ONNX bytes (an app bundle resource, an asset pack).
+     * Loads the pair from ONNX bytes (an app bundle resource, an asset pack); `threads` and
+     * `cache_dir` as in `from_files`.
      */
-    @Throws(EdgeSamException::class) fun `fromBytes`(`encoder`: kotlin.ByteArray, `decoder`: kotlin.ByteArray, `threads`: kotlin.Int = 0): SegmentAnything {
+    @Throws(EdgeSamException::class) fun `fromBytes`(`encoder`: kotlin.ByteArray, `decoder`: kotlin.ByteArray, `threads`: kotlin.Int = 0, `cacheDir`: kotlin.String? = null): SegmentAnything {
             return FfiConverterTypeSegmentAnything.lift(
     uniffiRustCallWithError(EdgeSamException) { _status ->
     UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentanything_from_bytes(
@@ -2966,7 +2967,8 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
         
         FfiConverterByteArray.lower(`encoder`),
         FfiConverterByteArray.lower(`decoder`),
-        FfiConverterInt.lower(`threads`),_status)
+        FfiConverterInt.lower(`threads`),
+        FfiConverterOptionalString.lower(`cacheDir`),_status)
 }
     )
     }
@@ -2975,9 +2977,11 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
         
     /**
      * Loads the encoder and decoder ONNX files. `threads` 0 (the default) uses one per CPU core,
-     * 1 the calling thread only; a negative count is `BadOptions`.
+     * 1 the calling thread only; a negative count is `BadOptions`. `cache_dir`, a folder the app
+     * owns (its caches directory), keeps the analysed graphs so that the next launch loads
+     * faster; a missing or damaged entry is rebuilt with a logged warning, never an error.
      */
-    @Throws(EdgeSamException::class) fun `fromFiles`(`encoderPath`: kotlin.String, `decoderPath`: kotlin.String, `threads`: kotlin.Int = 0): SegmentAnything {
+    @Throws(EdgeSamException::class) fun `fromFiles`(`encoderPath`: kotlin.String, `decoderPath`: kotlin.String, `threads`: kotlin.Int = 0, `cacheDir`: kotlin.String? = null): SegmentAnything {
             return FfiConverterTypeSegmentAnything.lift(
     uniffiRustCallWithError(EdgeSamException) { _status ->
     UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentanything_from_files(
@@ -2985,7 +2989,8 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
         
         FfiConverterString.lower(`encoderPath`),
         FfiConverterString.lower(`decoderPath`),
-        FfiConverterInt.lower(`threads`),_status)
+        FfiConverterInt.lower(`threads`),
+        FfiConverterOptionalString.lower(`cacheDir`),_status)
 }
     )
     }
@@ -4715,6 +4720,38 @@ public object FfiConverterOptionalInt: FfiConverterRustBuffer<kotlin.Int?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?> {
+    override fun read(buf: ByteBuffer): kotlin.String? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterString.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.String?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterString.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.String?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteArray?> {
     override fun read(buf: ByteBuffer): kotlin.ByteArray? {
         if (buf.get().toInt() == 0) {
@@ -5021,9 +5058,10 @@ public object FfiConverterSequenceTypePromptPoint: FfiConverterRustBuffer<List<P
          * of 2..N points on `image_data` (a JPEG/PNG/WebP; a synthetic 4000x3000 photo when absent),
          * `runs` times each after a warm-up. Returns the report as JSON: thread count, cold start,
          * min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
-         * SHA-256 of both files. It takes seconds: call it off the main thread.
+         * SHA-256 of both files. It takes seconds: call it off the main thread. With `cache_dir` (as in
+         * `SegmentAnything.from_files`), a second run times a load from the cache.
          */
-    @Throws(EdgeSamException::class) fun `runBenchmark`(`encoderPath`: kotlin.String, `decoderPath`: kotlin.String, `imageData`: kotlin.ByteArray? = null, `runs`: kotlin.Int = 5, `points`: kotlin.Int = 2, `threads`: kotlin.Int = 0): kotlin.String {
+    @Throws(EdgeSamException::class) fun `runBenchmark`(`encoderPath`: kotlin.String, `decoderPath`: kotlin.String, `imageData`: kotlin.ByteArray? = null, `runs`: kotlin.Int = 5, `points`: kotlin.Int = 2, `threads`: kotlin.Int = 0, `cacheDir`: kotlin.String? = null): kotlin.String {
             return FfiConverterString.lift(
     uniffiRustCallWithError(EdgeSamException) { _status ->
     UniffiLib.uniffi_edgesam_ffi_fn_func_run_benchmark(
@@ -5034,7 +5072,8 @@ public object FfiConverterSequenceTypePromptPoint: FfiConverterRustBuffer<List<P
         FfiConverterOptionalByteArray.lower(`imageData`),
         FfiConverterInt.lower(`runs`),
         FfiConverterInt.lower(`points`),
-        FfiConverterInt.lower(`threads`),_status)
+        FfiConverterInt.lower(`threads`),
+        FfiConverterOptionalString.lower(`cacheDir`),_status)
 }
     )
     }
