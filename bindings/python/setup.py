@@ -44,11 +44,24 @@ def native_library() -> Path:
     sys.exit(f"no libedgesam_ffi in {target / 'release'}")
 
 
+def strip_symbols(library: Path) -> None:
+    """Drops the symbol table from the wheel's copy (a quarter of the file); the exported C
+    functions the generated module calls stay in the dynamic symbol table."""
+    strip = shutil.which("strip")
+    if strip is None:
+        print("warning: no `strip` on PATH, the wheel's library keeps its symbol table", file=sys.stderr)
+        return
+    flag = "-x" if library.suffix == ".dylib" else "--strip-unneeded"
+    subprocess.run([strip, flag, str(library)], check=True)
+
+
 class BuildWithNativeLibrary(build_py):
     def run(self):
         super().run()
         library = native_library()
-        shutil.copy2(library, Path(self.build_lib) / "edgesam" / library.name)
+        shipped = Path(self.build_lib) / "edgesam" / library.name
+        shutil.copy2(library, shipped)
+        strip_symbols(shipped)
 
 
 try:

@@ -30,6 +30,14 @@ def test_the_installed_package_is_imported():
     assert (path.parent / "py.typed").exists()
 
 
+def test_the_shipped_library_is_stripped():
+    library = Path(edgesam.__file__).resolve().parent / "libedgesam_ffi.so"
+    data = library.read_bytes()
+    # ELF section names live in one string table: a stripped library has no ".symtab" among them.
+    assert data[:4] == b"\x7fELF" and b".dynsym" in data, library
+    assert b".symtab" not in data, f"{library} ({len(data) / 2**20:.1f} MiB) keeps its symbol table"
+
+
 @pytest.fixture(scope="module")
 def model():
     for file in PAIR:
