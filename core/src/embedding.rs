@@ -48,11 +48,12 @@ impl Embedding {
         }
     }
 
-    /// The decoder's per-photo work for the decoder of `decoder_sha256`, if already computed.
-    pub(crate) fn cached_context(&self, decoder_sha256: &[u8; 32]) -> Option<ImageContext> {
+    /// The decoder's per-photo work for a decoder of this `split` ([`ImageContext::split`]), if
+    /// already computed.
+    pub(crate) fn cached_context(&self, split: &[u8; 32]) -> Option<ImageContext> {
         self.decoder_context
             .get()
-            .filter(|c| c.decoder_sha256() == decoder_sha256)
+            .filter(|c| c.split() == split)
             .cloned()
     }
 

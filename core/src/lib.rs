@@ -283,7 +283,7 @@ impl SegmentAnything {
 
     /// The decoder's per-photo work on `embedding`, computed once and kept in it.
     fn image_context(&self, embedding: &Embedding) -> Result<ImageContext> {
-        if let Some(context) = embedding.cached_context(self.decoder.sha256()) {
+        if let Some(context) = embedding.cached_context(self.decoder.split()) {
             return Ok(context);
         }
         let context = self

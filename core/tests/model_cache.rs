@@ -111,3 +111,25 @@ fn a_damaged_cache_entry_is_rebuilt_and_the_load_succeeds() {
     assert_eq!(entries(&dir), rebuilt);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// An embedding keeps the decoder's per-photo work of the first model that segments with it. A
+/// model loaded from the cache may split its decoder differently, so each side must compute its
+/// own rather than run on the other's (found through the Python binding: a shape clash).
+#[test]
+fn an_embedding_is_shared_between_cached_and_uncached_models() {
+    let dir = scratch_dir("shared-embedding");
+    let planning = DecoderPlanning::default();
+    load(planning, Some(&dir)); // fills the cache
+    let (warm, plain) = (load(planning, Some(&dir)), load(planning, None));
+    let (w, h) = (320, 200);
+    let photo = RgbImage::new(w, h, common::synthetic_rgb(w, h)).unwrap();
+    let prompt = common::diagonal_points(1);
+    for (first, second) in [(&warm, &plain), (&plain, &warm)] {
+        let embedding = first.encode(&photo).unwrap();
+        let a = first.segment(&embedding, &prompt, None).unwrap();
+        let b = second.segment(&embedding, &prompt, None).unwrap();
+        assert_eq!(a.low_res_logits, b.low_res_logits);
+        assert_eq!(a.mask.data, b.mask.data);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -61,14 +61,14 @@ pub(crate) struct DecoderOutput {
 /// prompt's run. Empty when the decoder graph runs whole.
 #[derive(Clone)]
 pub(crate) struct ImageContext {
-    decoder_sha256: [u8; 32],
+    split: [u8; 32],
     values: Vec<TValue>,
 }
 
 impl ImageContext {
-    /// SHA-256 of the decoder file that computed it.
-    pub fn decoder_sha256(&self) -> &[u8; 32] {
-        &self.decoder_sha256
+    /// [`Decoder::split`] of the decoder that computed it.
+    pub fn split(&self) -> &[u8; 32] {
+        &self.split
     }
 }
 
@@ -80,6 +80,10 @@ pub(crate) struct Decoder {
     input_positions: Vec<usize>,
     output_positions: Vec<usize>,
     sha256: [u8; 32],
+    /// Identifies the per-photo part's outputs: the decoder file's SHA-256 with the names and
+    /// facts of the tensors the split keeps. The same file split from a graph read back from the
+    /// cache can keep other tensors, so a context is reused only by a decoder of the same split.
+    split: [u8; 32],
 }
 
 /// A rewrite of the decoder graph followed by tract's declutter, which tidies what it left.
@@ -110,8 +114,8 @@ fn with_fused_layer_norms(mut model: TypedModel) -> TypedModel {
 }
 
 /// Splits the decoder into its image-only part, optimised, and the prompt part still to plan;
-/// a graph that cannot be split stays whole.
-fn split_image_part(model: TypedModel) -> (Option<Plan>, TypedModel) {
+/// a graph that cannot be split stays whole. The text names the kept tensors and their facts.
+fn split_image_part(model: TypedModel) -> (Option<Plan>, TypedModel, String) {
     let mut image_part = model.clone();
     let mut prompt_part = model.clone();
     let split = rewritten(&mut image_part, rewrite::decoder_split::keep_image_part)
@@ -122,15 +126,19 @@ fn split_image_part(model: TypedModel) -> (Option<Plan>, TypedModel) {
             let outputs = &image_part.model().outputs;
             let kept = outputs
                 .iter()
-                .filter_map(|o| image_part.model().outlet_fact(*o).ok())
-                .map(load::typed_fact_text)
-                .collect::<Vec<_>>();
-            log::debug!("decoder: per-photo part keeps {}", kept.join(", "));
-            (Some(image_part), prompt_part)
+                .filter_map(|o| {
+                    let fact = image_part.model().outlet_fact(*o).ok()?;
+                    let name = &image_part.model().node(o.node).name;
+                    Some(format!("{name} {}", load::typed_fact_text(fact)))
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            log::debug!("decoder: per-photo part keeps {kept}");
+            (Some(image_part), prompt_part, kept)
         }
         Err(e) => {
             log::info!("decoder: runs whole per prompt ({e:#})");
-            (None, model)
+            (None, model, String::new())
         }
     }
 }
@@ -154,7 +162,8 @@ impl Decoder {
         })?;
         let checked = load::checked(graph, &DECODER)?;
         let started = std::time::Instant::now();
-        let (image_part, prompt_part) = split_image_part(checked.model);
+        let (image_part, prompt_part, kept) = split_image_part(checked.model);
+        let split = sha256(&[&key.onnx_sha256[..], kept.as_bytes()].concat());
         log::debug!(
             "decoder: image-only part split off in {:?}",
             started.elapsed()
@@ -189,11 +198,16 @@ impl Decoder {
             input_positions: checked.input_positions,
             output_positions: checked.output_positions,
             sha256: key.onnx_sha256,
+            split,
         })
     }
 
     pub fn sha256(&self) -> &[u8; 32] {
         &self.sha256
+    }
+
+    pub fn split(&self) -> &[u8; 32] {
+        &self.split
     }
 
     fn plan_for(&self, points: usize) -> Result<Plan> {
@@ -245,7 +259,7 @@ impl Decoder {
             None => Vec::new(),
         };
         Ok(ImageContext {
-            decoder_sha256: self.sha256,
+            split: self.split,
             values,
         })
     }
@@ -263,7 +277,7 @@ impl Decoder {
             role,
             detail: format!("{e:#}"),
         };
-        if context.decoder_sha256 != self.sha256 {
+        if context.split != self.split {
             return Err(Error::bad_embedding(
                 "its decoder context was computed by another decoder",
             ));
