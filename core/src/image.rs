@@ -475,8 +475,16 @@ pub fn from_raw_pixels(
         )));
     }
     // The last row needs only its pixels, not a full stride (Android bitmaps end that way).
-    // In u64: on 32-bit phones a large stride times the height overflows usize.
-    let needed = row_stride as u64 * (u64::from(height) - 1) + row_bytes as u64;
+    // In u64, checked: on 32-bit phones a large stride times the height overflows usize, and a
+    // stride near usize::MAX overflows even u64 (wrapping could make the need look small).
+    let needed = (row_stride as u64)
+        .checked_mul(u64::from(height) - 1)
+        .and_then(|rows| rows.checked_add(row_bytes as u64))
+        .ok_or_else(|| {
+            Error::bad_image(format!(
+                "row stride {row_stride} times {height} rows is beyond any buffer"
+            ))
+        })?;
     if (pixels.len() as u64) < needed {
         return Err(Error::bad_image(format!(
             "the buffer holds {} bytes, {width}x{height} {format:?} pixels with stride {row_stride} need {needed}",
