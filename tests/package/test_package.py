@@ -30,6 +30,14 @@ def test_the_installed_package_is_imported():
     assert (path.parent / "py.typed").exists()
 
 
+def test_the_wheel_is_tagged_manylinux():
+    # pip records the installed wheel's tags; a plain linux_x86_64 wheel would say nothing of the
+    # glibc the library needs.
+    from importlib.metadata import distribution
+    tags = [l.split(": ", 1)[1] for l in distribution("edgesam").read_text("WHEEL").splitlines() if l.startswith("Tag: ")]
+    assert tags and all(re.fullmatch(r"py3-none-manylinux_2_\d+_x86_64", t) for t in tags), tags
+
+
 def test_the_shipped_library_is_stripped():
     library = Path(edgesam.__file__).resolve().parent / "libedgesam_ffi.so"
     data = library.read_bytes()

