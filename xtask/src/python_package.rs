@@ -4,6 +4,7 @@
 //! missing from the wheel fails them instead of being picked up from `bindings/python`.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::process::{cmd, run, target_dir, Result};
 use crate::setup::pip_install;
@@ -11,7 +12,7 @@ use crate::setup::pip_install;
 /// Builds the wheel (its setup runs the release cargo build, reusing the workspace's), installs it
 /// with Pillow and pytest in a new venv and runs `tests/package/test_package.py` there.
 pub fn test(repo: &Path) -> Result {
-    let wheel = build_wheel(repo)?;
+    let wheel = built_wheel(repo)?;
     let work = target_dir(repo).join("python-package");
     let venv = work.join("venv");
     run(cmd("python3", ["-m", "venv", "--clear"]).arg(&venv))?;
@@ -35,6 +36,17 @@ pub fn test(repo: &Path) -> Result {
     .arg(repo.join("tests/package/test_package.py"))
     .env("EDGESAM_CLI", target_dir(repo).join("release/edgesam"))
     .current_dir(&work))
+}
+
+/// The wheel, built once per run of xtask: `cargo xtask test` installs the same one in the package
+/// suite's fresh venv and in the project's venv.
+fn built_wheel(repo: &Path) -> Result<PathBuf> {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    if let Some(wheel) = BUILT.get() {
+        return Ok(wheel.clone());
+    }
+    let wheel = build_wheel(repo)?;
+    Ok(BUILT.get_or_init(|| wheel).clone())
 }
 
 /// Builds the package's wheel into `target/python-package/wheels` and returns its path. The wheel
@@ -81,7 +93,7 @@ fn build_wheel(repo: &Path) -> Result<PathBuf> {
 /// a freshly built wheel: the binding tests import the installed copy, as a user does.
 pub fn suite(repo: &Path) -> Result {
     let python = repo.join(".venv/bin/python");
-    let wheel = build_wheel(repo)?;
+    let wheel = built_wheel(repo)?;
     run(pip_install(&python)
         .args(["--no-deps", "--force-reinstall"])
         .arg(wheel))?;
