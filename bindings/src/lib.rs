@@ -8,18 +8,22 @@ mod background;
 mod benchmark;
 mod error;
 mod everything;
+mod images;
 mod logging;
 mod model;
 mod outputs;
+mod progress;
 mod types;
 
 pub use background::CancellationToken;
 pub use benchmark::run_benchmark;
 pub use error::EdgeSamError;
 pub use everything::{AutoMask, EverythingListener, EverythingOptions, EverythingProgress};
+pub use images::{decode_image, Orientation, PixelFormat, RgbaImage};
 pub use logging::{init_logging, LogLevel};
 pub use model::{ImageEmbedding, SegmentAnything};
 pub use outputs::{CocoRle, Cutout, MaskColor, MaskPoint, MaskPolygon, SegmentMask};
-pub use types::{BoundingBox, PixelFormat, PromptBox, PromptPoint, SegmentPrompt, Segmentation};
+pub use progress::{Progress, ProgressListener};
+pub use types::{BoundingBox, PromptBox, PromptPoint, SegmentPrompt, Segmentation};
 
 uniffi::setup_scaffolding!("edgesam");

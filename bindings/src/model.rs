@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use crate::background::{run_in_background, CancellationToken};
 use crate::error::{guarded, EdgeSamError};
-use crate::types::{option_count, PixelFormat, SegmentPrompt, Segmentation};
+use crate::images::{ImageSource, Orientation, PixelFormat};
+use crate::progress::{reporter, ProgressListener};
+use crate::types::{option_count, SegmentPrompt, Segmentation};
 
 /// An EdgeSAM encoder/decoder pair, loaded once and shared freely between threads.
 #[derive(uniffi::Object)]
@@ -30,58 +32,15 @@ pub(crate) fn options(
     })
 }
 
-/// What to encode, captured for a worker thread.
-enum ImageSource {
-    Encoded(Vec<u8>),
-    Pixels {
-        pixels: Vec<u8>,
-        width: i32,
-        height: i32,
-        row_stride: i32,
-        format: PixelFormat,
-    },
-}
-
-impl ImageSource {
-    fn decode(&self) -> Result<edgesam::RgbImage, EdgeSamError> {
-        Ok(match self {
-            ImageSource::Encoded(bytes) => edgesam::decode_image(bytes)?,
-            ImageSource::Pixels {
-                pixels,
-                width,
-                height,
-                row_stride,
-                format,
-            } => {
-                let non_negative = |v: i32, what: &str| {
-                    u32::try_from(v).map_err(|_| EdgeSamError::BadImage {
-                        reason: format!("bad image: {what} {v} is negative"),
-                    })
-                };
-                edgesam::from_raw_pixels(
-                    pixels,
-                    non_negative(*width, "width")?,
-                    non_negative(*height, "height")?,
-                    non_negative(*row_stride, "row stride")? as usize,
-                    (*format).into(),
-                )?
-            }
-        })
-    }
-}
-
-/// Decodes and encodes; `cancelled` is asked after decoding and between the encoder graph's
-/// nodes, so a dropped call stops within one node.
+/// Decodes and encodes; `progress` is told of each node of the encoder graph and answers
+/// whether to go on, so a cancelled call stops within one node.
 fn encode(
     model: &edgesam::SegmentAnything,
     source: &ImageSource,
-    cancelled: impl Fn() -> bool,
+    progress: &dyn Fn(edgesam::Progress) -> bool,
 ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
     let image = source.decode()?;
-    if cancelled() {
-        return Err(EdgeSamError::Cancelled);
-    }
-    let inner = model.encode_cancellable(&image, &cancelled)?;
+    let inner = model.encode_with_progress(&image, progress)?;
     Ok(Arc::new(ImageEmbedding { inner }))
 }
 
@@ -107,11 +66,13 @@ impl SegmentAnything {
     async fn encode_in_background(
         &self,
         source: ImageSource,
+        progress: Option<Arc<dyn ProgressListener>>,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
         let model = self.model.clone();
         run_in_background(cancellation, move |token| {
-            encode(&model, &source, || token.is_cancelled())
+            let progress = reporter(progress.as_ref(), || token.is_cancelled());
+            encode(&model, &source, &progress)
         })
         .await
     }
@@ -166,11 +127,14 @@ impl SegmentAnything {
     /// Encodes a JPEG, PNG or WebP file's bytes (EXIF orientation applied). Blocks: call it off
     /// the UI thread, or use `encodeImageAsync`.
     pub fn encode_image(&self, data: Vec<u8>) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
-        guarded(|| encode(&self.model, &ImageSource::Encoded(data), || false))
+        guarded(|| encode(&self.model, &ImageSource::Encoded(data), &|_| true))
     }
 
     /// Encodes raw pixels (`row_stride` bytes per row, as `CGImage.bytesPerRow` or
-    /// `Bitmap.rowBytes`). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
+    /// `Bitmap.rowBytes`), stored as `orientation` says (upright when absent: a `UIImage`'s
+    /// `imageOrientation` or a camera frame's rotation turns them here, and the masks come back
+    /// upright). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
+    #[uniffi::method(default(orientation = None))]
     pub fn encode_pixels(
         &self,
         pixels: Vec<u8>,
@@ -178,6 +142,7 @@ impl SegmentAnything {
         height: i32,
         row_stride: i32,
         format: PixelFormat,
+        orientation: Option<Orientation>,
     ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
         let source = ImageSource::Pixels {
             pixels,
@@ -185,26 +150,30 @@ impl SegmentAnything {
             height,
             row_stride,
             format,
+            orientation,
         };
-        guarded(|| encode(&self.model, &source, || false))
+        guarded(|| encode(&self.model, &source, &|_| true))
     }
 
-    /// `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. It returns
+    /// `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. `progress` is
+    /// told of each node of the encoder graph (a real percentage for a progress bar). It returns
     /// `Cancelled` at once when `cancellation` is cancelled; cancelling the Kotlin coroutine does
     /// the same by itself (in Swift, use the `encode(imageData:)` convenience, which wires the
     /// Task's cancellation to a token).
-    #[uniffi::method(default(cancellation = None))]
+    #[uniffi::method(default(progress = None, cancellation = None))]
     pub async fn encode_image_async(
         &self,
         data: Vec<u8>,
+        progress: Option<Arc<dyn ProgressListener>>,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
-        self.encode_in_background(ImageSource::Encoded(data), cancellation)
+        self.encode_in_background(ImageSource::Encoded(data), progress, cancellation)
             .await
     }
 
-    /// `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
-    #[uniffi::method(default(cancellation = None))]
+    /// `encodePixels` on a worker thread, with progress and cancellation as `encodeImageAsync`.
+    #[uniffi::method(default(orientation = None, progress = None, cancellation = None))]
+    #[allow(clippy::too_many_arguments)] // the pixel buffer's layout, then the call's options
     pub async fn encode_pixels_async(
         &self,
         pixels: Vec<u8>,
@@ -212,6 +181,8 @@ impl SegmentAnything {
         height: i32,
         row_stride: i32,
         format: PixelFormat,
+        orientation: Option<Orientation>,
+        progress: Option<Arc<dyn ProgressListener>>,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
         let source = ImageSource::Pixels {
@@ -220,8 +191,10 @@ impl SegmentAnything {
             height,
             row_stride,
             format,
+            orientation,
         };
-        self.encode_in_background(source, cancellation).await
+        self.encode_in_background(source, progress, cancellation)
+            .await
     }
 
     /// The mask for a prompt on an encoded photo. Tens of milliseconds: cheap enough per tap, but

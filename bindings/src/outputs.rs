@@ -1,8 +1,8 @@
-//! What an app does with a mask besides showing it: COCO RLE, outline polygons, a cut-out, the
-//! photo with the selection tinted, and add/subtract editing.
+//! What an app does with a mask: show it (tinted, or over the photo), cut the object out, save
+//! it as COCO RLE or outline polygons, and add/subtract taps.
 //!
-//! A [`SegmentMask`] is an object, so a 12 MB mask crosses the FFI once (into it) and again only
-//! when the app asks for its bytes: combining masks tap after tap stays inside Rust.
+//! A [`SegmentMask`] is an object: a tap's 12 MB mask stays in Rust, and only what the app asks
+//! for (a tinted layer, a cut-out, the bytes) crosses the FFI.
 
 use std::sync::Arc;
 
@@ -10,12 +10,22 @@ use edgesam::outputs::{self, OverlayStyle};
 use edgesam::Mask;
 
 use crate::error::{guarded, EdgeSamError};
-use crate::types::{BoundingBox, Segmentation};
+use crate::images::{ImageSource, Orientation, PixelFormat, RgbaImage};
+use crate::types::BoundingBox;
 
-/// A mask at the photo's resolution (255 inside, 0 outside), to convert or combine.
-#[derive(uniffi::Object)]
+/// A mask at the photo's resolution (255 inside, 0 outside), to show, convert or combine. Two
+/// masks are equal when they have the same size and the same pixels inside.
+#[derive(PartialEq, uniffi::Object)]
+#[uniffi::export(Eq)]
 pub struct SegmentMask {
     inner: Mask,
+}
+
+impl std::fmt::Debug for SegmentMask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (width, height) = (self.inner.width, self.inner.height);
+        write!(f, "SegmentMask({width}x{height}, {} inside)", self.inner.area())
+    }
 }
 
 /// A mask as COCO RLE: `counts` is the compressed string `pycocotools.mask.encode` returns.
@@ -43,20 +53,25 @@ pub struct MaskPolygon {
 /// The object cut out on a transparent background, and the part of the photo it covers.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Cutout {
-    /// `region.width * region.height * 4` bytes, R, G, B, A, straight alpha: 255 inside the
-    /// mask, 0 (and black) outside.
-    pub rgba: Vec<u8>,
+    /// `region`'s size: alpha 255 inside the mask, 0 (and black) outside.
+    pub image: RgbaImage,
     pub region: BoundingBox,
 }
 
-/// A colour; `alpha` is how strongly it covers the photo (0 not at all, 255 entirely).
+/// A colour; `alpha` is how strongly it covers the photo (0 not at all, 255 entirely). Where a
+/// call takes an optional colour, none means the library's default tint, half-transparent blue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct MaskColor {
     pub red: u8,
     pub green: u8,
     pub blue: u8,
-    #[uniffi(default = 128)]
     pub alpha: u8,
+}
+
+impl MaskColor {
+    fn rgba(color: Option<MaskColor>) -> outputs::Rgba {
+        color.map_or(outputs::DEFAULT_TINT, |c| [c.red, c.green, c.blue, c.alpha])
+    }
 }
 
 /// A padding or outline width the apps pass as `Int`; a negative one counts as 0.
@@ -72,8 +87,32 @@ fn mask_side(v: i32, what: &str) -> Result<u32, EdgeSamError> {
     })
 }
 
-fn wrap(inner: Mask) -> Arc<SegmentMask> {
-    Arc::new(SegmentMask { inner })
+impl SegmentMask {
+    pub(crate) fn wrap(inner: Mask) -> Arc<SegmentMask> {
+        Arc::new(SegmentMask { inner })
+    }
+
+    fn cut(&self, photo: ImageSource, crop_padding: Option<i32>) -> Result<Cutout, EdgeSamError> {
+        let cut = outputs::cutout(&photo.decode()?, &self.inner, crop_padding.map(non_negative))?;
+        Ok(Cutout {
+            image: cut.image.into(),
+            region: cut.region.into(),
+        })
+    }
+
+    fn draw_over(
+        &self,
+        photo: ImageSource,
+        color: Option<MaskColor>,
+        outline_width: i32,
+    ) -> Result<RgbaImage, EdgeSamError> {
+        let style = OverlayStyle {
+            inside: MaskColor::rgba(color),
+            outline_width: non_negative(outline_width),
+            ..OverlayStyle::default()
+        };
+        Ok(outputs::overlay(&photo.decode()?, &self.inner, &style)?.into())
+    }
 }
 
 #[uniffi::export]
@@ -91,18 +130,14 @@ impl SegmentMask {
                 );
                 return Err(edgesam::Error::BadMask { detail }.into());
             }
-            Ok(wrap(Mask {
+            // 255 inside, whatever non-zero byte marked it: the bytes and equality go by pixels.
+            let data = bytes.into_iter().map(|b| if b != 0 { 255 } else { 0 }).collect();
+            Ok(Self::wrap(Mask {
                 width,
                 height,
-                data: bytes,
+                data,
             }))
         })
-    }
-
-    /// The mask of a `segment` result.
-    #[uniffi::constructor]
-    pub fn from_segmentation(segmentation: Segmentation) -> Result<Arc<Self>, EdgeSamError> {
-        Self::new(segmentation.width, segmentation.height, segmentation.mask)
     }
 
     /// Reads COCO RLE (`{"size": [h, w], "counts": "..."}` from pycocotools or `toCocoRle`).
@@ -114,7 +149,7 @@ impl SegmentMask {
                 mask_side(rle.width, "width")?,
             ];
             let decoded = outputs::CocoRle::from_compressed(size, &rle.counts)?;
-            Ok(wrap(decoded.to_mask()?))
+            Ok(Self::wrap(decoded.to_mask()?))
         })
     }
 
@@ -136,6 +171,23 @@ impl SegmentMask {
         self.inner.area() as i64
     }
 
+    /// Whether pixel (`x`, `y`) is inside: a hit test; false outside the photo.
+    pub fn contains(&self, x: i32, y: i32) -> bool {
+        let (Ok(x), Ok(y)) = (u32::try_from(x), u32::try_from(y)) else {
+            return false;
+        };
+        x < self.inner.width
+            && y < self.inner.height
+            && self.inner.data[y as usize * self.inner.width as usize + x as usize] != 0
+    }
+
+    /// The mask alone, to lay over the photo on screen: `color` (the default tint when absent)
+    /// inside, transparent outside.
+    #[uniffi::method(default(color = None))]
+    pub fn tinted(&self, color: Option<MaskColor>) -> Result<RgbaImage, EdgeSamError> {
+        guarded(|| Ok(outputs::tinted(&self.inner, MaskColor::rgba(color))?.into()))
+    }
+
     /// The rectangle enclosing the mask; absent when it is empty.
     pub fn bounding_box(&self) -> Option<BoundingBox> {
         self.inner.bounding_box().map(BoundingBox::from)
@@ -143,17 +195,17 @@ impl SegmentMask {
 
     /// Pixels inside either mask: adds a tap's mask to the selection.
     pub fn union(&self, other: Arc<SegmentMask>) -> Result<Arc<SegmentMask>, EdgeSamError> {
-        guarded(|| Ok(wrap(self.inner.union(&other.inner)?)))
+        guarded(|| Ok(Self::wrap(self.inner.union(&other.inner)?)))
     }
 
     /// Pixels inside this mask and outside `other`: takes a tap's mask away from the selection.
     pub fn subtract(&self, other: Arc<SegmentMask>) -> Result<Arc<SegmentMask>, EdgeSamError> {
-        guarded(|| Ok(wrap(self.inner.subtract(&other.inner)?)))
+        guarded(|| Ok(Self::wrap(self.inner.subtract(&other.inner)?)))
     }
 
     /// Pixels inside both masks.
     pub fn intersect(&self, other: Arc<SegmentMask>) -> Result<Arc<SegmentMask>, EdgeSamError> {
-        guarded(|| Ok(wrap(self.inner.intersect(&other.inner)?)))
+        guarded(|| Ok(Self::wrap(self.inner.intersect(&other.inner)?)))
     }
 
     /// The mask as COCO RLE, exactly as `pycocotools.mask.encode` gives it.
@@ -200,44 +252,70 @@ impl SegmentMask {
         image_data: Vec<u8>,
         crop_padding: Option<i32>,
     ) -> Result<Cutout, EdgeSamError> {
-        guarded(|| {
-            let photo = edgesam::decode_image(&image_data)?;
-            let cut = outputs::cutout(&photo, &self.inner, crop_padding.map(non_negative))?;
-            Ok(Cutout {
-                rgba: cut.image.data,
-                region: cut.region.into(),
-            })
-        })
+        guarded(|| self.cut(ImageSource::Encoded(image_data), crop_padding))
     }
 
-    /// The photo (bytes as for `cutout`) with `color` blended over the selection and an outline
-    /// `outlineWidth` pixels wide in white (0 draws none): R, G, B, A bytes at the mask's size,
-    /// alpha 255.
-    #[uniffi::method(default(outline_width = 2))]
+    /// `cutout` of a photo given as raw pixels, exactly as to `encodePixels` (the same
+    /// orientation turns them upright).
+    #[uniffi::method(default(orientation = None, crop_padding = None))]
+    pub fn cutout_pixels(
+        &self,
+        pixels: Vec<u8>,
+        width: i32,
+        height: i32,
+        row_stride: i32,
+        format: PixelFormat,
+        orientation: Option<Orientation>,
+        crop_padding: Option<i32>,
+    ) -> Result<Cutout, EdgeSamError> {
+        let photo = ImageSource::Pixels {
+            pixels,
+            width,
+            height,
+            row_stride,
+            format,
+            orientation,
+        };
+        guarded(|| self.cut(photo, crop_padding))
+    }
+
+    /// The photo (bytes as for `cutout`) with `color` (the default tint when absent) blended
+    /// over the selection and an outline `outlineWidth` pixels wide in white (0 draws none),
+    /// opaque, at the mask's size.
+    #[uniffi::method(default(color = None, outline_width = 2))]
     pub fn overlay(
         &self,
         image_data: Vec<u8>,
-        color: MaskColor,
+        color: Option<MaskColor>,
         outline_width: i32,
-    ) -> Result<Vec<u8>, EdgeSamError> {
-        guarded(|| {
-            let photo = edgesam::decode_image(&image_data)?;
-            let style = OverlayStyle {
-                inside: [color.red, color.green, color.blue, color.alpha],
-                outline_width: non_negative(outline_width),
-                ..OverlayStyle::default()
-            };
-            let tinted = outputs::overlay(&photo, &self.inner, &style)?;
-            Ok(opaque_rgba(tinted.pixels()))
-        })
+    ) -> Result<RgbaImage, EdgeSamError> {
+        guarded(|| self.draw_over(ImageSource::Encoded(image_data), color, outline_width))
     }
-}
 
-/// RGB bytes as RGBA with alpha 255, the layout `CGImage` and `Bitmap` take.
-fn opaque_rgba(rgb: &[u8]) -> Vec<u8> {
-    rgb.chunks_exact(3)
-        .flat_map(|p| [p[0], p[1], p[2], 255])
-        .collect()
+    /// `overlay` on a photo given as raw pixels, exactly as to `encodePixels`.
+    #[allow(clippy::too_many_arguments)] // the pixel buffer's layout, then the drawing's options
+    #[uniffi::method(default(orientation = None, color = None, outline_width = 2))]
+    pub fn overlay_pixels(
+        &self,
+        pixels: Vec<u8>,
+        width: i32,
+        height: i32,
+        row_stride: i32,
+        format: PixelFormat,
+        orientation: Option<Orientation>,
+        color: Option<MaskColor>,
+        outline_width: i32,
+    ) -> Result<RgbaImage, EdgeSamError> {
+        let photo = ImageSource::Pixels {
+            pixels,
+            width,
+            height,
+            row_stride,
+            format,
+            orientation,
+        };
+        guarded(|| self.draw_over(photo, color, outline_width))
+    }
 }
 
 #[cfg(test)]
@@ -270,10 +348,94 @@ mod tests {
     }
 
     #[test]
-    fn opaque_rgba_appends_full_alpha() {
+    fn equal_masks_have_the_same_pixels_inside_whatever_byte_marked_them() {
+        assert_eq!(mask(2, 1, &[1, 0]), mask(2, 1, &[255, 0]));
+        assert_eq!(mask(2, 1, &[7, 0]).bytes(), [255, 0]);
+        assert_ne!(mask(2, 1, &[1, 0]), mask(2, 1, &[0, 1]));
+        assert_ne!(mask(2, 1, &[0, 0]), mask(1, 2, &[0, 0]));
+    }
+
+    #[test]
+    fn contains_is_false_outside_the_photo() {
+        let m = mask(3, 2, &[0, 255, 0, 0, 0, 255]);
+        let inside: Vec<(i32, i32)> = (-1..=3)
+            .flat_map(|y| (-1..=4).map(move |x| (x, y)))
+            .filter(|&(x, y)| m.contains(x, y))
+            .collect();
+        assert_eq!(inside, [(1, 0), (2, 1)]);
+        assert!(!m.contains(i32::MIN, i32::MAX));
+    }
+
+    #[test]
+    fn tinted_uses_the_default_tint_unless_given_a_colour() {
+        let m = mask(2, 1, &[255, 0]);
+        let layer = m.tinted(None).unwrap();
+        assert_eq!((layer.width, layer.height), (2, 1));
+        assert_eq!(layer.rgba[..4], outputs::DEFAULT_TINT);
+        assert_eq!(layer.rgba[4..], [0; 4]);
+        let red = MaskColor {
+            red: 255,
+            green: 0,
+            blue: 0,
+            alpha: 9,
+        };
+        assert_eq!(m.tinted(Some(red)).unwrap().rgba[..4], [255, 0, 0, 9]);
+    }
+
+    /// A 4x2 photo as B, G, R, A pixels stored a quarter turn off (upright it is 2x4), and the
+    /// same photo upright as R, G, B.
+    fn sideways_bgra_and_upright_rgb() -> (ImageSource, ImageSource) {
+        let (w, h) = (4usize, 2usize);
+        let colour = |x: usize, y: usize| [(x * 40) as u8, (y * 90) as u8, 7];
+        let mut stored = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                let [r, g, b] = colour(x, y);
+                stored.extend_from_slice(&[b, g, r, 255]);
+            }
+        }
+        // Right: stored (x, y) is upright (h - 1 - y, x); upright is h wide, w tall.
+        let mut upright = vec![0; w * h * 3];
+        for y in 0..h {
+            for x in 0..w {
+                let (ux, uy) = (h - 1 - y, x);
+                upright[(uy * h + ux) * 3..][..3].copy_from_slice(&colour(x, y));
+            }
+        }
+        let pixels = |pixels, width, height, format, orientation| ImageSource::Pixels {
+            pixels,
+            width,
+            height,
+            row_stride: width * if format == PixelFormat::Rgb8 { 3 } else { 4 },
+            format,
+            orientation,
+        };
+        (
+            pixels(stored, 4, 2, PixelFormat::Bgra8, Some(Orientation::Right)),
+            pixels(upright, 2, 4, PixelFormat::Rgb8, None),
+        )
+    }
+
+    #[test]
+    fn raw_pixels_cut_and_tint_like_the_upright_photo() {
+        let m = mask(2, 4, &[0, 255, 255, 255, 0, 0, 0, 255]);
+        let (sideways, upright) = sideways_bgra_and_upright_rgb();
+        let cut = m.cut(sideways, Some(0)).unwrap();
+        assert_eq!(cut, m.cut(upright, Some(0)).unwrap());
         assert_eq!(
-            opaque_rgba(&[1, 2, 3, 4, 5, 6]),
-            [1, 2, 3, 255, 4, 5, 6, 255]
+            (cut.region.width, cut.region.height),
+            (cut.image.width, cut.image.height)
         );
+        let (sideways, upright) = sideways_bgra_and_upright_rgb();
+        let over = m.draw_over(sideways, None, 1).unwrap();
+        assert_eq!(over, m.draw_over(upright, None, 1).unwrap());
+        assert_eq!((over.width, over.height), (2, 4));
+    }
+
+    #[test]
+    fn a_photo_of_another_size_is_a_bad_mask() {
+        let m = mask(3, 4, &[255; 12]);
+        let (sideways, _) = sideways_bgra_and_upright_rgb();
+        assert!(matches!(m.cut(sideways, None), Err(EdgeSamError::BadMask { .. })));
     }
 }

@@ -1,27 +1,9 @@
 //! Records and enums that cross the FFI.
 
+use std::sync::Arc;
+
 use crate::error::EdgeSamError;
-
-/// Byte order of one pixel in a raw buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum PixelFormat {
-    /// R, G, B, A: Android `Bitmap.Config.ARGB_8888` (`copyPixelsToBuffer`), `CGImage` alpha-last.
-    Rgba8,
-    /// B, G, R, A: `CGImage` with `byteOrder32Little` + alpha first, `CVPixelBuffer` 32BGRA.
-    Bgra8,
-    /// R, G, B.
-    Rgb8,
-}
-
-impl From<PixelFormat> for edgesam::PixelFormat {
-    fn from(f: PixelFormat) -> Self {
-        match f {
-            PixelFormat::Rgba8 => edgesam::PixelFormat::Rgba8,
-            PixelFormat::Bgra8 => edgesam::PixelFormat::Bgra8,
-            PixelFormat::Rgb8 => edgesam::PixelFormat::Rgb8,
-        }
-    }
-}
+use crate::outputs::SegmentMask;
 
 /// A tap in the photo's pixels (after EXIF orientation): `positive` marks the object, otherwise
 /// the background.
@@ -110,38 +92,28 @@ impl From<edgesam::BoundingBox> for BoundingBox {
     }
 }
 
-/// The answer to one tap.
+/// The answer to one tap. Two answers are equal when their masks, scores and choice are.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Eq)]
 pub struct Segmentation {
-    /// The mask's size: the photo's, after EXIF orientation.
-    pub width: i32,
-    pub height: i32,
-    /// One byte per pixel, row after row: 255 inside the object, 0 outside.
-    pub mask: Vec<u8>,
+    /// At the photo's size (after EXIF orientation): its pixels stay in Rust until asked for,
+    /// and it cuts out, tints and combines with other masks there.
+    pub mask: Arc<SegmentMask>,
     /// Score of the chosen candidate.
     pub score: f32,
     /// Scores of the four candidates.
     pub scores: Vec<f32>,
     /// Which candidate `mask` is (0...3).
     pub mask_index: i32,
-    /// The rectangle enclosing the mask; absent when the mask is empty.
-    pub bounding_box: Option<BoundingBox>,
-    /// Pixels inside the mask.
-    pub area: i64,
 }
 
 impl From<edgesam::Segmentation> for Segmentation {
     fn from(p: edgesam::Segmentation) -> Self {
-        let bounding_box = p.mask.bounding_box().map(BoundingBox::from);
         Segmentation {
-            width: p.mask.width as i32,
-            height: p.mask.height as i32,
             score: p.score(),
             scores: p.scores.to_vec(),
             mask_index: p.mask_index as i32,
-            area: p.mask.area() as i64,
-            bounding_box,
-            mask: p.mask.data,
+            mask: SegmentMask::wrap(p.mask),
         }
     }
 }

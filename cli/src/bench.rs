@@ -43,7 +43,13 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         runs: args.runs,
         points: args.points,
     };
-    let report = run_benchmark(&args.model.encoder, &args.model.decoder, &photo, options)?;
+    let report = run_benchmark(
+        &args.model.encoder,
+        &args.model.decoder,
+        &photo,
+        options,
+        &|_| true,
+    )?;
     let json = if args.json {
         serde_json::to_string(&report)
     } else {

@@ -44,7 +44,7 @@ pub struct OutputArgs {
 /// The CLI's overlay: the selection half blue, the rest dimmed to 60 %, an optional white outline.
 fn overlay_style(outline_width: u32) -> OverlayStyle {
     OverlayStyle {
-        inside: [30, 144, 255, 128],
+        inside: edgesam::outputs::DEFAULT_TINT,
         outside: [0, 0, 0, 102],
         outline: [255, 255, 255, 255],
         outline_width,

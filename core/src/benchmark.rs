@@ -7,7 +7,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::engine::contract::to_hex;
-use crate::{Options, PromptPoint, Result, RgbImage, SegmentAnything, SegmentPrompt};
+use crate::{
+    Options, Progress, PromptPoint, Result, RgbImage, SegmentAnything, SegmentPrompt,
+};
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,14 +92,44 @@ fn elapsed_ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
 
-/// One warm-up run, then `runs` timed ones.
-fn time_runs<T>(runs: usize, mut f: impl FnMut() -> Result<T>) -> Result<Timings> {
+/// Counts a benchmark's steps for its `progress` callback; a false answer stops the benchmark
+/// with [`crate::Error::Cancelled`] at the next step.
+struct Steps<'a> {
+    done: u32,
+    total: u32,
+    progress: &'a dyn Fn(Progress) -> bool,
+}
+
+impl Steps<'_> {
+    /// Reports the progress so far, then counts one more step as done.
+    fn report(&mut self) -> Result<()> {
+        let go_on = (self.progress)(Progress {
+            done: self.done,
+            total: self.total,
+        });
+        self.done = self.done.saturating_add(1).min(self.total);
+        if go_on {
+            Ok(())
+        } else {
+            Err(crate::Error::Cancelled)
+        }
+    }
+}
+
+/// One warm-up run, then `runs` timed ones, each a step of `steps`.
+fn time_runs<T>(
+    runs: usize,
+    steps: &mut Steps,
+    mut f: impl FnMut() -> Result<T>,
+) -> Result<Timings> {
     f()?;
+    steps.report()?;
     let mut ms = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
         f()?;
         ms.push(elapsed_ms(t));
+        steps.report()?;
     }
     Ok(Timings::of(ms).expect("runs >= 1 is checked by run_benchmark"))
 }
@@ -147,36 +179,54 @@ fn diagonal_prompt(photo: &RgbImage, count: usize) -> SegmentPrompt {
 }
 
 /// Loads the pair from its files (timed as the cold start), then times every step on `photo`.
+/// `progress` is told how many of the benchmark's steps (the load, every warm-up and timed run)
+/// are done, before the first and after each; answering false stops it with
+/// [`crate::Error::Cancelled`].
 pub fn run_benchmark(
     encoder: &Path,
     decoder: &Path,
     photo: &RgbImage,
     options: BenchmarkOptions,
+    progress: &dyn Fn(Progress) -> bool,
 ) -> Result<BenchmarkReport> {
     if options.runs == 0 || options.points == 0 {
         return Err(crate::Error::bad_prompt(
             "a benchmark needs at least 1 run and 1 point per tap",
         ));
     }
+    // The load, the first encode and the first tap, then four timed steps of 1 + runs each
+    // (saturating: a count beyond u32 only makes the fraction coarse).
+    let runs = u32::try_from(options.runs).unwrap_or(u32::MAX);
+    let mut steps = Steps {
+        done: 0,
+        total: runs.saturating_add(1).saturating_mul(4).saturating_add(3),
+        progress,
+    };
+    steps.report()?;
     let t = Instant::now();
     let model = SegmentAnything::from_files(encoder, decoder, options.model.clone())?;
     let cold_start_ms = elapsed_ms(t);
+    steps.report()?;
 
     let t = Instant::now();
     let embedding = model.encode(photo)?;
     let first_encode_ms = elapsed_ms(t);
+    steps.report()?;
     let threads = model.threads();
-    let preprocess = time_runs(options.runs, || {
+    let preprocess = time_runs(options.runs, &mut steps, || {
         Ok(crate::preprocess::preprocess_with_threads(photo, threads))
     })?;
-    let encode = time_runs(options.runs, || model.encode(photo))?;
+    let encode = time_runs(options.runs, &mut steps, || model.encode(photo))?;
 
     let prompt = diagonal_prompt(photo, options.points);
     let t = Instant::now();
     model.segment(&embedding, &prompt, None)?;
     let first_segment_ms = elapsed_ms(t);
-    let decode = time_runs(options.runs, || model.decode(&embedding, &prompt))?;
-    let segment = time_runs(options.runs, || model.segment(&embedding, &prompt, None))?;
+    steps.report()?;
+    let decode = time_runs(options.runs, &mut steps, || model.decode(&embedding, &prompt))?;
+    let segment = time_runs(options.runs, &mut steps, || {
+        model.segment(&embedding, &prompt, None)
+    })?;
 
     Ok(BenchmarkReport {
         engine: "tract",

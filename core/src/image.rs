@@ -5,7 +5,7 @@ use std::any::Any;
 use std::io::Cursor;
 use std::panic;
 
-use image::metadata::Orientation;
+use image::metadata::Orientation as ExifTransform;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 use mozjpeg::decompress::DecompressStarted;
 use mozjpeg::{ColorSpace, Decompress, Marker};
@@ -70,6 +70,72 @@ impl RgbImage {
     /// Packed RGB bytes, row after row.
     pub fn pixels(&self) -> &[u8] {
         &self.pixels
+    }
+
+    /// The picture turned upright, when its pixels are stored in `orientation` (a phone camera's
+    /// buffer held sideways, a `UIImage`'s `CGImage`).
+    pub fn oriented(self, orientation: Orientation) -> RgbImage {
+        self.transformed(orientation.transform())
+    }
+
+    fn transformed(self, transform: ExifTransform) -> RgbImage {
+        if transform == ExifTransform::NoTransforms {
+            return self;
+        }
+        let (width, height) = (self.width, self.height);
+        let stored = image::RgbImage::from_raw(width, height, self.pixels)
+            .expect("an RgbImage holds width * height * 3 bytes");
+        let mut image = DynamicImage::ImageRgb8(stored);
+        image.apply_orientation(transform);
+        let rgb = image.into_rgb8();
+        let (width, height) = rgb.dimensions();
+        RgbImage::from_packed(width, height, rgb.into_raw())
+    }
+}
+
+/// How a picture's stored pixels must be turned to stand upright: the eight EXIF orientations,
+/// named (as `UIImage.Orientation` names them) after the transform that makes them upright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Orientation {
+    /// EXIF 1: stored upright.
+    #[default]
+    Up,
+    /// EXIF 2: mirrored left to right.
+    UpMirrored,
+    /// EXIF 3: upside down.
+    Down,
+    /// EXIF 4: mirrored top to bottom.
+    DownMirrored,
+    /// EXIF 5: mirrored along the top-left to bottom-right diagonal.
+    LeftMirrored,
+    /// EXIF 6: upright after a quarter turn clockwise (a phone held in portrait, sensor landscape).
+    Right,
+    /// EXIF 7: mirrored along the other diagonal.
+    RightMirrored,
+    /// EXIF 8: upright after a quarter turn anticlockwise.
+    Left,
+}
+
+impl Orientation {
+    /// The orientation an EXIF `Orientation` tag (1...8) names.
+    pub fn from_exif(value: u8) -> Option<Self> {
+        use Orientation::*;
+        [Up, UpMirrored, Down, DownMirrored, LeftMirrored, Right, RightMirrored, Left]
+            .get(usize::from(value).checked_sub(1)?)
+            .copied()
+    }
+
+    fn transform(self) -> ExifTransform {
+        match self {
+            Orientation::Up => ExifTransform::NoTransforms,
+            Orientation::UpMirrored => ExifTransform::FlipHorizontal,
+            Orientation::Down => ExifTransform::Rotate180,
+            Orientation::DownMirrored => ExifTransform::FlipVertical,
+            Orientation::LeftMirrored => ExifTransform::Rotate90FlipH,
+            Orientation::Right => ExifTransform::Rotate90,
+            Orientation::RightMirrored => ExifTransform::Rotate270FlipH,
+            Orientation::Left => ExifTransform::Rotate270,
+        }
     }
 }
 
@@ -161,7 +227,7 @@ fn decode_with_image_crate(bytes: &[u8]) -> Result<RgbImage> {
     let (stored_w, stored_h) = decoder.dimensions();
     check_size(stored_w, stored_h)?;
     // A damaged EXIF block should not cost the user the picture: fall back to upright.
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let orientation = decoder.orientation().unwrap_or(ExifTransform::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder)
         .map_err(|e| Error::bad_image(format!("cannot decode this {format:?} image: {e}")))?;
     image.apply_orientation(orientation);
@@ -188,7 +254,7 @@ struct DecodedJpeg {
     width: u32,
     height: u32,
     rgb: Vec<u8>,
-    orientation: Orientation,
+    orientation: ExifTransform,
 }
 
 /// Reads the header, checks the size and memory, then decodes to RGB the way Pillow does:
@@ -287,12 +353,12 @@ fn round_up(value: u64, multiple: u64) -> u64 {
 
 /// The orientation in the first APP1 "Exif" segment (the one Pillow reads). A damaged EXIF block
 /// falls back to upright, as for the other formats.
-fn jpeg_orientation<R>(header: &Decompress<R>) -> Orientation {
+fn jpeg_orientation<R>(header: &Decompress<R>) -> ExifTransform {
     header
         .markers()
         .find_map(|m| m.data.strip_prefix(b"Exif\0\0".as_slice()))
-        .and_then(Orientation::from_exif_chunk)
-        .unwrap_or(Orientation::NoTransforms)
+        .and_then(ExifTransform::from_exif_chunk)
+        .unwrap_or(ExifTransform::NoTransforms)
 }
 
 /// Pillow's CMYK -> RGB (`Convert.c`, `cmyk2rgb`) for libjpeg's CMYK output. Pillow reads JPEG
@@ -318,19 +384,7 @@ fn upright(decoded: DecodedJpeg) -> Result<RgbImage> {
         rgb,
         orientation,
     } = decoded;
-    if orientation == Orientation::NoTransforms {
-        return Ok(RgbImage::from_packed(width, height, rgb));
-    }
-    let Some(stored) = image::RgbImage::from_raw(width, height, rgb) else {
-        return Err(Error::bad_image(
-            "decoded JPEG pixels do not fill the picture",
-        ));
-    };
-    let mut image = DynamicImage::ImageRgb8(stored);
-    image.apply_orientation(orientation);
-    let rgb = image.into_rgb8();
-    let (width, height) = rgb.dimensions();
-    Ok(RgbImage::from_packed(width, height, rgb.into_raw()))
+    Ok(RgbImage::from_packed(width, height, rgb).transformed(orientation))
 }
 
 /// What the marker walk learns before libjpeg sees the file.
@@ -506,6 +560,50 @@ pub fn from_raw_pixels(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where stored pixel (`x`, `y`) of a `w` x `h` picture lands upright, from the EXIF
+    /// specification's description of each orientation (independent of `image`'s transforms).
+    fn upright_position(exif: u8, x: u32, y: u32, w: u32, h: u32) -> (u32, u32) {
+        match exif {
+            1 => (x, y),
+            2 => (w - 1 - x, y),
+            3 => (w - 1 - x, h - 1 - y),
+            4 => (x, h - 1 - y),
+            5 => (y, x),
+            6 => (h - 1 - y, x),
+            7 => (h - 1 - y, w - 1 - x),
+            8 => (y, w - 1 - x),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn every_orientation_moves_each_pixel_where_exif_says() {
+        let (w, h) = (3, 2);
+        let stored: Vec<u8> = (0..w * h).flat_map(|i| [i as u8, 7, 9]).collect();
+        for exif in 1..=8 {
+            let orientation = Orientation::from_exif(exif).unwrap();
+            let upright = RgbImage::new(w, h, stored.clone()).unwrap().oriented(orientation);
+            let upright_width = if exif >= 5 { h } else { w };
+            assert_eq!(
+                (upright.width(), upright.height()),
+                if exif >= 5 { (h, w) } else { (w, h) },
+                "{orientation:?}"
+            );
+            for (y, x) in (0..h).flat_map(|y| (0..w).map(move |x| (y, x))) {
+                let (ux, uy) = upright_position(exif, x, y, w, h);
+                let at = ((uy * upright_width + ux) * 3) as usize;
+                assert_eq!(
+                    &upright.pixels()[at..at + 3],
+                    &[(y * w + x) as u8, 7, 9],
+                    "{orientation:?}: stored ({x}, {y})"
+                );
+            }
+        }
+        assert_eq!(Orientation::from_exif(0), None);
+        assert_eq!(Orientation::from_exif(9), None);
+        assert_eq!(Orientation::default(), Orientation::Up);
+    }
 
     fn encode_png(width: u32, height: u32, rgb: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();

@@ -52,7 +52,8 @@ pub use engine::{DecoderPlanning, ModelInterface, ModelReport};
 pub use error::{Error, ModelRole, Result};
 pub use everything::{AutoMask, EverythingOptions, EverythingProgress};
 pub use image::{
-    decode_image, from_raw_pixels, PixelFormat, RgbImage, MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE,
+    decode_image, from_raw_pixels, Orientation, PixelFormat, RgbImage, MAX_IMAGE_PIXELS,
+    MIN_IMAGE_SIDE,
 };
 pub use postprocess::BoundingBox;
 use preprocess::EncoderInput;
@@ -83,6 +84,14 @@ impl Default for Options {
             cache_dir: None,
         }
     }
+}
+
+/// How far a long call is: `done` of `total` steps (the encoder graph's nodes for an encode, the
+/// timed steps for a benchmark).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub done: u32,
+    pub total: u32,
 }
 
 /// A mask at the photo's resolution: one byte per pixel, 255 inside, 0 outside.
@@ -239,26 +248,28 @@ impl SegmentAnything {
 
     /// Encodes a photo once; keep the embedding and segment from it per tap.
     pub fn encode(&self, image: &RgbImage) -> Result<Embedding> {
-        self.encode_cancellable(image, &|| false)
+        self.encode_with_progress(image, &|_| true)
     }
 
-    /// [`SegmentAnything::encode`] that stops with [`Error::Cancelled`] soon after `cancelled` answers
-    /// true: it is asked after pre-processing and before each node of the encoder graph.
-    pub fn encode_cancellable(
+    /// [`SegmentAnything::encode`] that reports how far it is: `progress` gets 0 of N after
+    /// pre-processing, then each node of the encoder graph before it runs (N is the node count),
+    /// and N of N at the end. Answering false stops the encode with [`Error::Cancelled`] before
+    /// the next node (the slowest takes tens of milliseconds on a phone).
+    pub fn encode_with_progress(
         &self,
         image: &RgbImage,
-        cancelled: &dyn Fn() -> bool,
+        progress: &dyn Fn(Progress) -> bool,
     ) -> Result<Embedding> {
         let input = preprocess::preprocess_with_threads(image, self.threads);
-        self.encode_preprocessed_cancellable(&input, image.width(), image.height(), cancelled)
+        self.encode_preprocessed(&input, image.width(), image.height(), progress)
     }
 
-    fn encode_preprocessed_cancellable(
+    fn encode_preprocessed(
         &self,
         input: &EncoderInput,
         width: u32,
         height: u32,
-        cancelled: &dyn Fn() -> bool,
+        progress: &dyn Fn(Progress) -> bool,
     ) -> Result<Embedding> {
         image::check_size(width, height)?;
         if (input.resized_width, input.resized_height) != contract::resized_size(width, height) {
@@ -270,7 +281,7 @@ impl SegmentAnything {
             )));
         }
         let started = std::time::Instant::now();
-        let tensor = self.encoder.run(&input.data, &self.executor, cancelled)?;
+        let tensor = self.encoder.run(&input.data, &self.executor, progress)?;
         let embedding = Embedding::new(tensor, width, height, *self.encoder.sha256());
         // The decoder's per-photo work is done now, so that the first tap is as fast as the rest.
         self.image_context(&embedding)?;
@@ -395,7 +406,7 @@ impl SegmentAnything {
         let preprocess_time = started.elapsed();
         let started = std::time::Instant::now();
         let embedding =
-            self.encode_preprocessed_cancellable(&input, image.width(), image.height(), &|| false)?;
+            self.encode_preprocessed(&input, image.width(), image.height(), &|_| true)?;
         let encode_time = started.elapsed();
         let started = std::time::Instant::now();
         let segmentation = self.segment(&embedding, prompt, mask_index)?;

@@ -322,3 +322,36 @@ fn photos_of_unusual_shapes_are_encoded() {
         assert_eq!(p.mask.data.len(), (w * h) as usize);
     }
 }
+
+#[test]
+fn a_benchmark_reports_every_step_and_stops_where_it_is_cancelled() {
+    use edgesam::benchmark::{run_benchmark, BenchmarkOptions};
+    let (encoder, decoder) = common::standins("tiny");
+    let options = BenchmarkOptions {
+        model: Options::default(),
+        runs: 2,
+        points: 2,
+    };
+    let seen = std::sync::Mutex::new(Vec::new());
+    let report = run_benchmark(&encoder, &decoder, &photo(), options.clone(), &|p| {
+        seen.lock().unwrap().push(p);
+        true
+    })
+    .unwrap();
+    assert_eq!(report.encode.runs, 2);
+    let seen = seen.into_inner().unwrap();
+    // The load, the first encode, the first tap, and four timed steps of a warm-up and 2 runs.
+    let total = 3 + 4 * 3;
+    assert!(seen.iter().all(|p| p.total == total), "{seen:?}");
+    let done: Vec<u32> = seen.iter().map(|p| p.done).collect();
+    assert_eq!(done, (0..=total).collect::<Vec<_>>());
+
+    // Cancelled once the model is loaded: the next step is not taken.
+    let asked = std::sync::atomic::AtomicU32::new(0);
+    let r = run_benchmark(&encoder, &decoder, &photo(), options, &|p| {
+        asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        p.done < 1
+    });
+    assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
+    assert_eq!(asked.into_inner(), 2);
+}

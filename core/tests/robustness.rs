@@ -11,7 +11,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::Cursor;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use edgesam::MAX_IMAGE_PIXELS;
@@ -577,29 +577,37 @@ fn eight_threads_of_200_taps_on_one_model_equal_the_serial_answers() {
 // Cancellation.
 
 #[test]
-fn a_cancelled_encode_stops_at_the_next_node_and_the_model_stays_usable() {
+fn an_encode_reports_each_node_and_stops_at_the_node_that_sees_the_cancel() {
     let model = full();
     let image = photo(640, 480);
     let reference = model.encode(&image).unwrap();
 
-    // How often an encode asks: once before each node of the graph.
-    let asked = AtomicUsize::new(0);
-    let counting = || {
-        asked.fetch_add(1, Ordering::Relaxed);
-        false
-    };
-    model.encode_cancellable(&image, &counting).unwrap();
-    let nodes = asked.swap(0, Ordering::Relaxed);
-    assert!(nodes > 100, "the full encoder asked only {nodes} times");
+    // 0 of N, then each node before it runs, then N of N.
+    let seen = Mutex::new(Vec::new());
+    model
+        .encode_with_progress(&image, &|p| {
+            seen.lock().unwrap().push(p);
+            true
+        })
+        .unwrap();
+    let seen = seen.into_inner().unwrap();
+    let total = seen[0].total;
+    assert!(total > 100, "the full encoder has only {total} nodes");
+    assert!(seen.iter().all(|p| p.total == total));
+    let done: Vec<u32> = seen.iter().map(|p| p.done).collect();
+    assert_eq!(done, (0..=total).collect::<Vec<_>>());
 
-    // Cancelled halfway: the node that sees it is the last one asked; nothing runs after it.
-    let halfway = nodes / 2;
-    let cancelled_halfway = || asked.fetch_add(1, Ordering::Relaxed) + 1 >= halfway;
-    let r = model.encode_cancellable(&image, &cancelled_halfway);
+    // Cancelled halfway: the node told of it does not run, and nothing after it.
+    let asked = AtomicUsize::new(0);
+    let halfway = total / 2;
+    let r = model.encode_with_progress(&image, &|p| {
+        asked.fetch_add(1, Ordering::Relaxed);
+        p.done < halfway
+    });
     assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
-    assert_eq!(asked.load(Ordering::Relaxed), halfway);
+    assert_eq!(asked.load(Ordering::Relaxed), halfway as usize + 1);
     // Cancelled before it starts: nothing runs.
-    let r = model.encode_cancellable(&image, &|| true);
+    let r = model.encode_with_progress(&image, &|_| false);
     assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
     // And the model encodes as before.
     let after = model.encode(&image).unwrap();

@@ -13,6 +13,7 @@ use super::cache::{self, CacheKey, ModelCache};
 use super::contract::{EMBEDDING_SHAPE, ENCODER, ENCODER_SIDE};
 use super::{load, on_executor, rewrite, sha256};
 use crate::error::{Error, ModelRole, Result};
+use crate::Progress;
 
 /// The error an encoder run stops with when its caller cancels it.
 #[derive(Debug)]
@@ -98,14 +99,14 @@ impl Encoder {
     }
 
     /// The `[1, 256, 64, 64]` image embedding of one pre-processed image (`[1, 3, 1024, 1024]`
-    /// values, channel-major). `cancelled` is asked before each node of the graph (the slowest
-    /// takes tens of milliseconds on a phone); once it answers true the run stops with
+    /// values, channel-major). `progress` is told 0 of N first (N the graph's node count), then
+    /// each node before it runs, then N of N; once it answers false the run stops with
     /// [`Error::Cancelled`].
     pub fn run(
         &self,
         input: &[f32],
         executor: &Executor,
-        cancelled: &dyn Fn() -> bool,
+        progress: &dyn Fn(Progress) -> bool,
     ) -> Result<Tensor> {
         let failed = |e: anyhow::Error| {
             if e.is::<CancelledRun>() {
@@ -120,15 +121,25 @@ impl Encoder {
         let side = ENCODER_SIDE;
         let image = Tensor::from_shape(&[1, 3, side, side], input).map_err(failed)?;
         let mut state = TypedSimpleState::new(&self.plan).map_err(failed)?;
+        // Every node of the plan is evaluated once, in order.
+        let total = self.plan.order_without_consts().len() as u32;
+        let done = std::cell::Cell::new(0);
         let outputs = on_executor(executor, || {
             state.run_plan_with_eval(tvec![image.into_tvalue()], |ctx, op_state, node, inputs| {
-                if cancelled() {
+                if !progress(Progress {
+                    done: done.get(),
+                    total,
+                }) {
                     return Err(anyhow::Error::new(CancelledRun));
                 }
+                done.set(done.get() + 1);
                 tract_onnx::tract_core::plan::eval(ctx, op_state, node, inputs)
             })
         })
         .map_err(failed)?;
+        if !progress(Progress { done: total, total }) {
+            return Err(Error::Cancelled);
+        }
         let embedding = outputs[0].try_as_plain_ram().map_err(failed)?;
         Tensor::from_shape(
             &EMBEDDING_SHAPE,

@@ -1,6 +1,6 @@
 //! What an app does with a mask besides showing it: COCO RLE ([`CocoRle`]), outline polygons
 //! ([`outline_polygons`]), a cut-out of the object ([`cutout`]), the photo with the selection
-//! tinted ([`overlay`]), and selection editing ([`Mask::union`], [`Mask::subtract`],
+//! tinted ([`overlay`]) or the selection alone as a layer ([`tinted`]), and selection editing ([`Mask::union`], [`Mask::subtract`],
 //! [`Mask::intersect`]).
 
 mod combine;
@@ -9,7 +9,7 @@ mod render;
 mod rle;
 
 pub use polygons::{outline_polygons, Polygon, DEFAULT_TOLERANCE};
-pub use render::{cutout, overlay, Cutout, OverlayStyle, Rgba, RgbaImage};
+pub use render::{cutout, overlay, tinted, Cutout, OverlayStyle, Rgba, RgbaImage, DEFAULT_TINT};
 pub use rle::CocoRle;
 
 use crate::error::{Error, Result};

@@ -14,6 +14,9 @@ use crate::Mask;
 /// it covers the photo (0 not at all, 255 entirely).
 pub type Rgba = [u8; 4];
 
+/// The selection's colour unless an app picks its own: half-transparent blue.
+pub const DEFAULT_TINT: Rgba = [30, 144, 255, 128];
+
 /// An 8-bit RGBA image, rows packed without padding, straight alpha.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RgbaImage {
@@ -111,7 +114,7 @@ impl Default for OverlayStyle {
     /// Half-transparent blue inside, a 2-pixel white outline, the rest untouched.
     fn default() -> Self {
         OverlayStyle {
-            inside: [30, 144, 255, 128],
+            inside: DEFAULT_TINT,
             outside: [0, 0, 0, 0],
             outline: [255, 255, 255, 255],
             outline_width: 2,
@@ -139,6 +142,22 @@ pub fn overlay(photo: &RgbImage, mask: &Mask, style: &OverlayStyle) -> Result<Rg
         })
         .collect();
     Ok(RgbImage::from_packed(photo.width(), photo.height(), pixels))
+}
+
+/// The mask alone as a layer to draw over the photo: `colour` inside (straight alpha, so its
+/// alpha says how strongly it covers), transparent outside.
+pub fn tinted(mask: &Mask, colour: Rgba) -> Result<RgbaImage> {
+    super::check_mask(mask)?;
+    let data = mask
+        .data
+        .iter()
+        .flat_map(|&inside| if inside != 0 { colour } else { [0; 4] })
+        .collect();
+    Ok(RgbaImage {
+        width: mask.width,
+        height: mask.height,
+        data,
+    })
 }
 
 /// `colour` over `rgb` with the colour's alpha.
@@ -193,6 +212,24 @@ mod tests {
             0, 0, 7, 255,  0, 0, 0, 0,    0, 0, 0, 0,
             0, 0, 0, 0,    1, 1, 7, 255,  0, 0, 0, 0,
         ]);
+    }
+
+    #[test]
+    fn tinted_is_the_colour_inside_and_transparent_outside() {
+        let mask = mask_from_art(&["#.", ".#"]);
+        let layer = tinted(&mask, [1, 2, 3, 4]).unwrap();
+        assert_eq!((layer.width, layer.height), (2, 2));
+        #[rustfmt::skip]
+        assert_eq!(layer.data, [
+            1, 2, 3, 4,  0, 0, 0, 0,
+            0, 0, 0, 0,  1, 2, 3, 4,
+        ]);
+        let short = Mask {
+            width: 2,
+            height: 2,
+            data: vec![255; 3],
+        };
+        assert!(matches!(tinted(&short, DEFAULT_TINT), Err(Error::BadMask { .. })));
     }
 
     #[test]
