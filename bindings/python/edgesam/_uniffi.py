@@ -525,9 +525,11 @@ def _uniffi_check_contract_api_version(lib):
         raise InternalError("UniFFI contract version mismatch: try cleaning and rebuilding your project")
 
 def _uniffi_check_api_checksums(lib):
+    if lib.uniffi_edgesam_ffi_checksum_func_decode_image() != 37776:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_func_init_logging() != 30979:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() != 32675:
+    if lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() != 56110:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel() != 49674:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -545,13 +547,15 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_constructor_imageembedding_from_bytes() != 2776:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_progresslistener_on_progress() != 38758:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image() != 63880:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image_async() != 25088:
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image_async() != 37144:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels() != 57318:
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels() != 31304:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async() != 359:
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async() != 40665:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_everything() != 27614:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -571,7 +575,11 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_bytes() != 10636:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_contains() != 11591:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_cutout() != 1967:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_cutout_pixels() != 36212:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_height() != 14813:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -579,9 +587,13 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_outline_polygons() != 13015:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_overlay() != 4021:
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_overlay() != 17693:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_overlay_pixels() != 1685:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_subtract() != 13567:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_tinted() != 21703:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_to_coco_rle() != 525:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -590,8 +602,6 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_edgesam_ffi_checksum_method_segmentmask_width() != 36109:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle() != 47442:
-        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_segmentation() != 30453:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_new() != 13094:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -624,6 +634,9 @@ _UniffiLib.ffi_edgesam_ffi_rustbuffer_reserve.restype = _UniffiRustBuffer
 _UniffiLib.ffi_edgesam_ffi_uniffi_contract_version.argtypes = (
 )
 _UniffiLib.ffi_edgesam_ffi_uniffi_contract_version.restype = ctypes.c_uint32
+_UniffiLib.uniffi_edgesam_ffi_checksum_func_decode_image.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_func_decode_image.restype = ctypes.c_uint16
 _UniffiLib.uniffi_edgesam_ffi_checksum_func_init_logging.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_func_init_logging.restype = ctypes.c_uint16
@@ -654,6 +667,9 @@ _UniffiLib.uniffi_edgesam_ffi_checksum_method_imageembedding_width.restype = cty
 _UniffiLib.uniffi_edgesam_ffi_checksum_constructor_imageembedding_from_bytes.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_constructor_imageembedding_from_bytes.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_progresslistener_on_progress.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_progresslistener_on_progress.restype = ctypes.c_uint16
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image.restype = ctypes.c_uint16
@@ -693,9 +709,15 @@ _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_bounding_box.restype =
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_bytes.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_bytes.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_contains.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_contains.restype = ctypes.c_uint16
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_cutout.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_cutout.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_cutout_pixels.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_cutout_pixels.restype = ctypes.c_uint16
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_height.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_height.restype = ctypes.c_uint16
@@ -708,9 +730,15 @@ _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_outline_polygons.resty
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_overlay.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_overlay.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_overlay_pixels.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_overlay_pixels.restype = ctypes.c_uint16
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_subtract.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_subtract.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_tinted.argtypes = (
+)
+_UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_tinted.restype = ctypes.c_uint16
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_to_coco_rle.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_to_coco_rle.restype = ctypes.c_uint16
@@ -723,12 +751,14 @@ _UniffiLib.uniffi_edgesam_ffi_checksum_method_segmentmask_width.restype = ctypes
 _UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle.restype = ctypes.c_uint16
-_UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_segmentation.argtypes = (
-)
-_UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_segmentation.restype = ctypes.c_uint16
 _UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_new.argtypes = (
 )
 _UniffiLib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_edgesam_ffi_fn_func_decode_image.argtypes = (
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_func_decode_image.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_edgesam_ffi_fn_func_init_logging.argtypes = (
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -741,6 +771,8 @@ _UniffiLib.uniffi_edgesam_ffi_fn_func_run_benchmark.argtypes = (
     ctypes.c_int32,
     ctypes.c_int32,
     ctypes.c_int32,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -785,6 +817,12 @@ _UniffiLib.uniffi_edgesam_ffi_fn_constructor_imageembedding_from_bytes.argtypes 
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_imageembedding_from_bytes.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_method_progresslistener_on_progress.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_progresslistener_on_progress.restype = None
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_image.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -793,6 +831,7 @@ _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_image.argtypes = 
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_image.restype = ctypes.c_uint64
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async.argtypes = (
     ctypes.c_uint64,
+    _UniffiRustBuffer,
     _UniffiRustBuffer,
     _UniffiRustBuffer,
 )
@@ -804,6 +843,7 @@ _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels.argtypes =
     ctypes.c_int32,
     ctypes.c_int32,
     _UniffiRustBuffer,
+    _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels.restype = ctypes.c_uint64
@@ -813,6 +853,8 @@ _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async.argt
     ctypes.c_int32,
     ctypes.c_int32,
     ctypes.c_int32,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
     _UniffiRustBuffer,
     _UniffiRustBuffer,
 )
@@ -877,6 +919,13 @@ _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bytes.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bytes.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_contains.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int32,
+    ctypes.c_int32,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_contains.restype = ctypes.c_int8
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_cutout.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -884,6 +933,18 @@ _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_cutout.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_cutout.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_cutout_pixels.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_int32,
+    ctypes.c_int32,
+    ctypes.c_int32,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_cutout_pixels.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_height.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -909,12 +970,31 @@ _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_overlay.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_overlay.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_overlay_pixels.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_int32,
+    ctypes.c_int32,
+    ctypes.c_int32,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.c_int32,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_overlay_pixels.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_subtract.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_subtract.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_tinted.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_tinted.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_to_coco_rle.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -931,16 +1011,23 @@ _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_width.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_width.restype = ctypes.c_int32
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_eq.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_eq.restype = ctypes.c_int8
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_ne.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_ne.restype = ctypes.c_int8
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_coco_rle.argtypes = (
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_coco_rle.restype = ctypes.c_uint64
-_UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_segmentation.argtypes = (
-    _UniffiRustBuffer,
-    ctypes.POINTER(_UniffiRustCallStatus),
-)
-_UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_segmentation.restype = ctypes.c_uint64
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_new.argtypes = (
     ctypes.c_int32,
     ctypes.c_int32,
@@ -948,6 +1035,18 @@ _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_new.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_eq.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_eq.restype = ctypes.c_int8
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_ne.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_ne.restype = ctypes.c_int8
 _UniffiLib.uniffi_edgesam_ffi_fn_clone_cancellationtoken.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -978,6 +1077,16 @@ _UniffiLib.uniffi_edgesam_ffi_fn_free_imageembedding.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_free_imageembedding.restype = None
+_UniffiLib.uniffi_edgesam_ffi_fn_clone_progresslistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_clone_progresslistener.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_free_progresslistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_free_progresslistener.restype = None
 _UniffiLib.uniffi_edgesam_ffi_fn_clone_segmentanything.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1015,6 +1124,23 @@ _UniffiLib.uniffi_edgesam_ffi_fn_init_callback_vtable_everythinglistener.argtype
     ctypes.POINTER(_UniffiVTableCallbackInterfaceEdgesamEverythingListener),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_init_callback_vtable_everythinglistener.restype = None
+_UNIFFI_CALLBACK_INTERFACE_EDGESAM_PROGRESS_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_EDGESAM_PROGRESS_LISTENER = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_EDGESAM_PROGRESS_LISTENER = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceEdgesamProgressListener(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_EDGESAM_PROGRESS_LISTENER),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_EDGESAM_PROGRESS_LISTENER),
+        ("on_progress", _UNIFFI_CALLBACK_INTERFACE_EDGESAM_PROGRESS_LISTENER_METHOD0),
+    ]
+_UniffiLib.uniffi_edgesam_ffi_fn_init_callback_vtable_progresslistener.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceEdgesamProgressListener),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_init_callback_vtable_progresslistener.restype = None
 _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK = ctypes.CFUNCTYPE(None,ctypes.c_uint64,ctypes.c_int8,
 )
 _UniffiLib.ffi_edgesam_ffi_rust_future_poll_u8.argtypes = (
@@ -1577,21 +1703,67 @@ class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
         buf.write(value)
 
 @dataclass
+class RgbaImage:
+    """
+    An 8-bit picture to show: `width * height * 4` bytes, R, G, B, A with straight alpha, row
+    after row (the layout of `Bitmap.Config.ARGB_8888` and of a `CGImage` with alpha last).
+"""
+    def __init__(self, *, width:int, height:int, rgba:bytes):
+        self.width = width
+        self.height = height
+        self.rgba = rgba
+        
+        
+
+    
+    def __str__(self):
+        return "RgbaImage(width={}, height={}, rgba={})".format(self.width, self.height, self.rgba)
+    def __eq__(self, other):
+        if self.width != other.width:
+            return False
+        if self.height != other.height:
+            return False
+        if self.rgba != other.rgba:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeRgbaImage(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return RgbaImage(
+            width=_UniffiFfiConverterInt32.read(buf),
+            height=_UniffiFfiConverterInt32.read(buf),
+            rgba=_UniffiFfiConverterBytes.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterInt32.check_lower(value.width)
+        _UniffiFfiConverterInt32.check_lower(value.height)
+        _UniffiFfiConverterBytes.check_lower(value.rgba)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterInt32.write(value.width, buf)
+        _UniffiFfiConverterInt32.write(value.height, buf)
+        _UniffiFfiConverterBytes.write(value.rgba, buf)
+
+@dataclass
 class Cutout:
     """
     The object cut out on a transparent background, and the part of the photo it covers.
 """
-    def __init__(self, *, rgba:bytes, region:BoundingBox):
-        self.rgba = rgba
+    def __init__(self, *, image:RgbaImage, region:BoundingBox):
+        self.image = image
         self.region = region
         
         
 
     
     def __str__(self):
-        return "Cutout(rgba={}, region={})".format(self.rgba, self.region)
+        return "Cutout(image={}, region={})".format(self.image, self.region)
     def __eq__(self, other):
-        if self.rgba != other.rgba:
+        if self.image != other.image:
             return False
         if self.region != other.region:
             return False
@@ -1601,18 +1773,18 @@ class _UniffiFfiConverterTypeCutout(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
         return Cutout(
-            rgba=_UniffiFfiConverterBytes.read(buf),
+            image=_UniffiFfiConverterTypeRgbaImage.read(buf),
             region=_UniffiFfiConverterTypeBoundingBox.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
-        _UniffiFfiConverterBytes.check_lower(value.rgba)
+        _UniffiFfiConverterTypeRgbaImage.check_lower(value.image)
         _UniffiFfiConverterTypeBoundingBox.check_lower(value.region)
 
     @staticmethod
     def write(value, buf):
-        _UniffiFfiConverterBytes.write(value.rgba, buf)
+        _UniffiFfiConverterTypeRgbaImage.write(value.image, buf)
         _UniffiFfiConverterTypeBoundingBox.write(value.region, buf)
 
 @dataclass
@@ -1745,9 +1917,10 @@ class _UniffiFfiConverterUInt8(_UniffiConverterPrimitiveInt):
 @dataclass
 class MaskColor:
     """
-    A colour; `alpha` is how strongly it covers the photo (0 not at all, 255 entirely).
+    A colour; `alpha` is how strongly it covers the photo (0 not at all, 255 entirely). Where a
+    call takes an optional colour, none means the library's default tint, half-transparent blue.
 """
-    def __init__(self, *, red:int, green:int, blue:int, alpha:int = 128):
+    def __init__(self, *, red:int, green:int, blue:int, alpha:int):
         self.red = red
         self.green = green
         self.blue = blue
@@ -1914,6 +2087,46 @@ class _UniffiFfiConverterTypeMaskPolygon(_UniffiConverterRustBuffer):
     def write(value, buf):
         _UniffiFfiConverterSequenceTypeMaskPoint.write(value.points, buf)
         _UniffiFfiConverterBoolean.write(value.is_hole, buf)
+
+@dataclass
+class Progress:
+    """
+    How far a long call is: `done` of `total` steps (the encoder graph's nodes for an encode, the
+    timed runs for a benchmark). `done == total` once it has finished.
+"""
+    def __init__(self, *, done:int, total:int):
+        self.done = done
+        self.total = total
+        
+        
+
+    
+    def __str__(self):
+        return "Progress(done={}, total={})".format(self.done, self.total)
+    def __eq__(self, other):
+        if self.done != other.done:
+            return False
+        if self.total != other.total:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeProgress(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Progress(
+            done=_UniffiFfiConverterInt32.read(buf),
+            total=_UniffiFfiConverterInt32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterInt32.check_lower(value.done)
+        _UniffiFfiConverterInt32.check_lower(value.total)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterInt32.write(value.done, buf)
+        _UniffiFfiConverterInt32.write(value.total, buf)
 
 @dataclass
 class PromptBox:
@@ -2137,29 +2350,6 @@ class _UniffiFfiConverterTypeSegmentPrompt(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalTypePromptBox.write(value.box, buf)
         _UniffiFfiConverterOptionalInt32.write(value.mask_index, buf)
 
-class _UniffiFfiConverterSequenceFloat32(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        for item in value:
-            _UniffiFfiConverterFloat32.check_lower(item)
-
-    @classmethod
-    def write(cls, value, buf):
-        items = len(value)
-        buf.write_i32(items)
-        for item in value:
-            _UniffiFfiConverterFloat32.write(item, buf)
-
-    @classmethod
-    def read(cls, buf):
-        count = buf.read_i32()
-        if count < 0:
-            raise InternalError("Unexpected negative sequence length")
-
-        return [
-            _UniffiFfiConverterFloat32.read(buf) for i in range(count)
-        ]
-
 class _UniffiFfiConverterOptionalTypeBoundingBox(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -2184,81 +2374,6 @@ class _UniffiFfiConverterOptionalTypeBoundingBox(_UniffiConverterRustBuffer):
             return _UniffiFfiConverterTypeBoundingBox.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
-
-@dataclass
-class Segmentation:
-    """
-    The answer to one tap.
-"""
-    def __init__(self, *, width:int, height:int, mask:bytes, score:float, scores:typing.List[float], mask_index:int, bounding_box:typing.Optional[BoundingBox], area:int):
-        self.width = width
-        self.height = height
-        self.mask = mask
-        self.score = score
-        self.scores = scores
-        self.mask_index = mask_index
-        self.bounding_box = bounding_box
-        self.area = area
-        
-        
-
-    
-    def __str__(self):
-        return "Segmentation(width={}, height={}, mask={}, score={}, scores={}, mask_index={}, bounding_box={}, area={})".format(self.width, self.height, self.mask, self.score, self.scores, self.mask_index, self.bounding_box, self.area)
-    def __eq__(self, other):
-        if self.width != other.width:
-            return False
-        if self.height != other.height:
-            return False
-        if self.mask != other.mask:
-            return False
-        if self.score != other.score:
-            return False
-        if self.scores != other.scores:
-            return False
-        if self.mask_index != other.mask_index:
-            return False
-        if self.bounding_box != other.bounding_box:
-            return False
-        if self.area != other.area:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeSegmentation(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return Segmentation(
-            width=_UniffiFfiConverterInt32.read(buf),
-            height=_UniffiFfiConverterInt32.read(buf),
-            mask=_UniffiFfiConverterBytes.read(buf),
-            score=_UniffiFfiConverterFloat32.read(buf),
-            scores=_UniffiFfiConverterSequenceFloat32.read(buf),
-            mask_index=_UniffiFfiConverterInt32.read(buf),
-            bounding_box=_UniffiFfiConverterOptionalTypeBoundingBox.read(buf),
-            area=_UniffiFfiConverterInt64.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterInt32.check_lower(value.width)
-        _UniffiFfiConverterInt32.check_lower(value.height)
-        _UniffiFfiConverterBytes.check_lower(value.mask)
-        _UniffiFfiConverterFloat32.check_lower(value.score)
-        _UniffiFfiConverterSequenceFloat32.check_lower(value.scores)
-        _UniffiFfiConverterInt32.check_lower(value.mask_index)
-        _UniffiFfiConverterOptionalTypeBoundingBox.check_lower(value.bounding_box)
-        _UniffiFfiConverterInt64.check_lower(value.area)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterInt32.write(value.width, buf)
-        _UniffiFfiConverterInt32.write(value.height, buf)
-        _UniffiFfiConverterBytes.write(value.mask, buf)
-        _UniffiFfiConverterFloat32.write(value.score, buf)
-        _UniffiFfiConverterSequenceFloat32.write(value.scores, buf)
-        _UniffiFfiConverterInt32.write(value.mask_index, buf)
-        _UniffiFfiConverterOptionalTypeBoundingBox.write(value.bounding_box, buf)
-        _UniffiFfiConverterInt64.write(value.area, buf)
 
 
 
@@ -2540,6 +2655,924 @@ class _UniffiFfiConverterTypeEdgeSamError(_UniffiConverterRustBuffer):
 
 
 
+class PixelFormat(enum.Enum):
+    """
+    Byte order of one pixel in a raw buffer.
+"""
+    
+    RGBA8 = 0
+    """
+    R, G, B, A: Android `Bitmap.Config.ARGB_8888` (`copyPixelsToBuffer`), `CGImage` alpha-last.
+"""
+    
+    BGRA8 = 1
+    """
+    B, G, R, A: `CGImage` with `byteOrder32Little` + alpha first, `CVPixelBuffer` 32BGRA.
+"""
+    
+    RGB8 = 2
+    """
+    R, G, B.
+"""
+    
+
+
+class _UniffiFfiConverterTypePixelFormat(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return PixelFormat.RGBA8
+        if variant == 2:
+            return PixelFormat.BGRA8
+        if variant == 3:
+            return PixelFormat.RGB8
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == PixelFormat.RGBA8:
+            return
+        if value == PixelFormat.BGRA8:
+            return
+        if value == PixelFormat.RGB8:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == PixelFormat.RGBA8:
+            buf.write_i32(1)
+        if value == PixelFormat.BGRA8:
+            buf.write_i32(2)
+        if value == PixelFormat.RGB8:
+            buf.write_i32(3)
+
+
+
+
+
+
+
+
+class Orientation(enum.Enum):
+    """
+    How stored pixels must be turned to stand upright: the eight EXIF orientations, named as
+    `UIImage.Orientation` names them (`CGImagePropertyOrientation` and EXIF number them 1...8 in
+    this order). Masks and taps are always in upright pixels.
+"""
+    
+    UP = 0
+    """
+    1: stored upright.
+"""
+    
+    UP_MIRRORED = 1
+    """
+    2: mirrored left to right.
+"""
+    
+    DOWN = 2
+    """
+    3: upside down.
+"""
+    
+    DOWN_MIRRORED = 3
+    """
+    4: mirrored top to bottom.
+"""
+    
+    LEFT_MIRRORED = 4
+    """
+    5: mirrored along the top-left to bottom-right diagonal.
+"""
+    
+    RIGHT = 5
+    """
+    6: upright after a quarter turn clockwise (a portrait photo from a landscape sensor).
+"""
+    
+    RIGHT_MIRRORED = 6
+    """
+    7: mirrored along the other diagonal.
+"""
+    
+    LEFT = 7
+    """
+    8: upright after a quarter turn anticlockwise.
+"""
+    
+
+
+class _UniffiFfiConverterTypeOrientation(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return Orientation.UP
+        if variant == 2:
+            return Orientation.UP_MIRRORED
+        if variant == 3:
+            return Orientation.DOWN
+        if variant == 4:
+            return Orientation.DOWN_MIRRORED
+        if variant == 5:
+            return Orientation.LEFT_MIRRORED
+        if variant == 6:
+            return Orientation.RIGHT
+        if variant == 7:
+            return Orientation.RIGHT_MIRRORED
+        if variant == 8:
+            return Orientation.LEFT
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == Orientation.UP:
+            return
+        if value == Orientation.UP_MIRRORED:
+            return
+        if value == Orientation.DOWN:
+            return
+        if value == Orientation.DOWN_MIRRORED:
+            return
+        if value == Orientation.LEFT_MIRRORED:
+            return
+        if value == Orientation.RIGHT:
+            return
+        if value == Orientation.RIGHT_MIRRORED:
+            return
+        if value == Orientation.LEFT:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == Orientation.UP:
+            buf.write_i32(1)
+        if value == Orientation.UP_MIRRORED:
+            buf.write_i32(2)
+        if value == Orientation.DOWN:
+            buf.write_i32(3)
+        if value == Orientation.DOWN_MIRRORED:
+            buf.write_i32(4)
+        if value == Orientation.LEFT_MIRRORED:
+            buf.write_i32(5)
+        if value == Orientation.RIGHT:
+            buf.write_i32(6)
+        if value == Orientation.RIGHT_MIRRORED:
+            buf.write_i32(7)
+        if value == Orientation.LEFT:
+            buf.write_i32(8)
+
+
+
+class _UniffiFfiConverterOptionalTypeOrientation(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeOrientation.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeOrientation.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeOrientation.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterFloat64(_UniffiConverterPrimitiveFloat):
+    @staticmethod
+    def read(buf):
+        return buf.read_double()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_double(value)
+
+class _UniffiFfiConverterSequenceTypeMaskPolygon(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeMaskPolygon.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeMaskPolygon.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeMaskPolygon.read(buf) for i in range(count)
+        ]
+
+class _UniffiFfiConverterOptionalTypeMaskColor(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeMaskColor.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeMaskColor.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeMaskColor.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+
+class SegmentMaskProtocol(typing.Protocol):
+    """
+    A mask at the photo's resolution (255 inside, 0 outside), to show, convert or combine. Two
+    masks are equal when they have the same size and the same pixels inside.
+"""
+    
+    def area(self, ) -> int:
+        """
+        Pixels inside the mask.
+"""
+        raise NotImplementedError
+    def bounding_box(self, ) -> typing.Optional[BoundingBox]:
+        """
+        The rectangle enclosing the mask; absent when it is empty.
+"""
+        raise NotImplementedError
+    def bytes(self, ) -> bytes:
+        """
+        One byte per pixel, row after row: 255 inside, 0 outside.
+"""
+        raise NotImplementedError
+    def contains(self, x: int,y: int) -> bool:
+        """
+        Whether pixel (`x`, `y`) is inside: a hit test; false outside the photo.
+"""
+        raise NotImplementedError
+    def cutout(self, image_data: bytes,crop_padding: typing.Union[object, typing.Optional[int]] = _DEFAULT) -> Cutout:
+        """
+        Cuts the object out of the photo (a JPEG, PNG or WebP file's bytes, EXIF orientation
+        applied, as given to `encodeImage`). Without `cropPadding` the cut-out is the photo's size;
+        with it, the mask's box grown by that many pixels (within the photo).
+"""
+        raise NotImplementedError
+    def cutout_pixels(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat,orientation: typing.Union[object, typing.Optional[Orientation]] = _DEFAULT,crop_padding: typing.Union[object, typing.Optional[int]] = _DEFAULT) -> Cutout:
+        """
+        `cutout` of a photo given as raw pixels, exactly as to `encodePixels` (the same
+        orientation turns them upright).
+"""
+        raise NotImplementedError
+    def height(self, ) -> int:
+        raise NotImplementedError
+    def intersect(self, other: SegmentMask) -> SegmentMask:
+        """
+        Pixels inside both masks.
+"""
+        raise NotImplementedError
+    def outline_polygons(self, tolerance: float = 1.0) -> typing.List[MaskPolygon]:
+        """
+        The borders of the mask's regions and holes, simplified: every dropped border pixel lies
+        within `tolerance` pixels of the edge replacing it (0 keeps them all).
+"""
+        raise NotImplementedError
+    def overlay(self, image_data: bytes,color: typing.Union[object, typing.Optional[MaskColor]] = _DEFAULT,outline_width: int = 2) -> RgbaImage:
+        """
+        The photo (bytes as for `cutout`) with `color` (the default tint when absent) blended
+        over the selection and an outline `outlineWidth` pixels wide in white (0 draws none),
+        opaque, at the mask's size.
+"""
+        raise NotImplementedError
+    def overlay_pixels(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat,orientation: typing.Union[object, typing.Optional[Orientation]] = _DEFAULT,color: typing.Union[object, typing.Optional[MaskColor]] = _DEFAULT,outline_width: int = 2) -> RgbaImage:
+        """
+        `overlay` on a photo given as raw pixels, exactly as to `encodePixels`.
+"""
+        raise NotImplementedError
+    def subtract(self, other: SegmentMask) -> SegmentMask:
+        """
+        Pixels inside this mask and outside `other`: takes a tap's mask away from the selection.
+"""
+        raise NotImplementedError
+    def tinted(self, color: typing.Union[object, typing.Optional[MaskColor]] = _DEFAULT) -> RgbaImage:
+        """
+        The mask alone, to lay over the photo on screen: `color` (the default tint when absent)
+        inside, transparent outside.
+"""
+        raise NotImplementedError
+    def to_coco_rle(self, ) -> CocoRle:
+        """
+        The mask as COCO RLE, exactly as `pycocotools.mask.encode` gives it.
+"""
+        raise NotImplementedError
+    def union(self, other: SegmentMask) -> SegmentMask:
+        """
+        Pixels inside either mask: adds a tap's mask to the selection.
+"""
+        raise NotImplementedError
+    def width(self, ) -> int:
+        raise NotImplementedError
+
+class SegmentMask(SegmentMaskProtocol):
+    """
+    A mask at the photo's resolution (255 inside, 0 outside), to show, convert or combine. Two
+    masks are equal when they have the same size and the same pixels inside.
+"""
+    
+    _handle: ctypes.c_uint64
+    @classmethod
+    def from_coco_rle(cls, rle: CocoRle) -> SegmentMask:
+        """
+        Reads COCO RLE (`{"size": [h, w], "counts": "..."}` from pycocotools or `toCocoRle`).
+"""
+        
+        _UniffiFfiConverterTypeCocoRle.check_lower(rle)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeCocoRle.lower(rle),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_coco_rle,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    def __init__(self, width: int,height: int,bytes: bytes):
+        """
+        A mask from `width * height` bytes, row after row; any non-zero byte is inside.
+"""
+        
+        _UniffiFfiConverterInt32.check_lower(width)
+
+        _UniffiFfiConverterInt32.check_lower(height)
+
+        _UniffiFfiConverterBytes.check_lower(bytes)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterInt32.lower(width),
+            _UniffiFfiConverterInt32.lower(height),
+            _UniffiFfiConverterBytes.lower(bytes),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_new,
+            *_uniffi_lowered_args,
+        )
+        self._handle = _uniffi_ffi_result
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_edgesam_ffi_fn_free_segmentmask, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_edgesam_ffi_fn_clone_segmentmask, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def area(self, ) -> int:
+        """
+        Pixels inside the mask.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterInt64.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_area,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def bounding_box(self, ) -> typing.Optional[BoundingBox]:
+        """
+        The rectangle enclosing the mask; absent when it is empty.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeBoundingBox.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bounding_box,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def bytes(self, ) -> bytes:
+        """
+        One byte per pixel, row after row: 255 inside, 0 outside.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bytes,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def contains(self, x: int,y: int) -> bool:
+        """
+        Whether pixel (`x`, `y`) is inside: a hit test; false outside the photo.
+"""
+        
+        _UniffiFfiConverterInt32.check_lower(x)
+
+        _UniffiFfiConverterInt32.check_lower(y)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt32.lower(x),
+            _UniffiFfiConverterInt32.lower(y),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_contains,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def cutout(self, image_data: bytes,crop_padding: typing.Union[object, typing.Optional[int]] = _DEFAULT) -> Cutout:
+        """
+        Cuts the object out of the photo (a JPEG, PNG or WebP file's bytes, EXIF orientation
+        applied, as given to `encodeImage`). Without `cropPadding` the cut-out is the photo's size;
+        with it, the mask's box grown by that many pixels (within the photo).
+"""
+        
+        _UniffiFfiConverterBytes.check_lower(image_data)
+
+        if crop_padding is _DEFAULT:
+            crop_padding = None
+        _UniffiFfiConverterOptionalInt32.check_lower(crop_padding)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBytes.lower(image_data),
+            _UniffiFfiConverterOptionalInt32.lower(crop_padding),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeCutout.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_cutout,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def cutout_pixels(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat,orientation: typing.Union[object, typing.Optional[Orientation]] = _DEFAULT,crop_padding: typing.Union[object, typing.Optional[int]] = _DEFAULT) -> Cutout:
+        """
+        `cutout` of a photo given as raw pixels, exactly as to `encodePixels` (the same
+        orientation turns them upright).
+"""
+        
+        _UniffiFfiConverterBytes.check_lower(pixels)
+
+        _UniffiFfiConverterInt32.check_lower(width)
+
+        _UniffiFfiConverterInt32.check_lower(height)
+
+        _UniffiFfiConverterInt32.check_lower(row_stride)
+
+        _UniffiFfiConverterTypePixelFormat.check_lower(format)
+
+        if orientation is _DEFAULT:
+            orientation = None
+        _UniffiFfiConverterOptionalTypeOrientation.check_lower(orientation)
+
+        if crop_padding is _DEFAULT:
+            crop_padding = None
+        _UniffiFfiConverterOptionalInt32.check_lower(crop_padding)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBytes.lower(pixels),
+            _UniffiFfiConverterInt32.lower(width),
+            _UniffiFfiConverterInt32.lower(height),
+            _UniffiFfiConverterInt32.lower(row_stride),
+            _UniffiFfiConverterTypePixelFormat.lower(format),
+            _UniffiFfiConverterOptionalTypeOrientation.lower(orientation),
+            _UniffiFfiConverterOptionalInt32.lower(crop_padding),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeCutout.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_cutout_pixels,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def height(self, ) -> int:
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterInt32.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_height,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def intersect(self, other: SegmentMask) -> SegmentMask:
+        """
+        Pixels inside both masks.
+"""
+        
+        _UniffiFfiConverterTypeSegmentMask.check_lower(other)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeSegmentMask.lower(other),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_intersect,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def outline_polygons(self, tolerance: float = 1.0) -> typing.List[MaskPolygon]:
+        """
+        The borders of the mask's regions and holes, simplified: every dropped border pixel lies
+        within `tolerance` pixels of the edge replacing it (0 keeps them all).
+"""
+        
+        _UniffiFfiConverterFloat64.check_lower(tolerance)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterFloat64.lower(tolerance),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeMaskPolygon.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_outline_polygons,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def overlay(self, image_data: bytes,color: typing.Union[object, typing.Optional[MaskColor]] = _DEFAULT,outline_width: int = 2) -> RgbaImage:
+        """
+        The photo (bytes as for `cutout`) with `color` (the default tint when absent) blended
+        over the selection and an outline `outlineWidth` pixels wide in white (0 draws none),
+        opaque, at the mask's size.
+"""
+        
+        _UniffiFfiConverterBytes.check_lower(image_data)
+
+        if color is _DEFAULT:
+            color = None
+        _UniffiFfiConverterOptionalTypeMaskColor.check_lower(color)
+
+        _UniffiFfiConverterInt32.check_lower(outline_width)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBytes.lower(image_data),
+            _UniffiFfiConverterOptionalTypeMaskColor.lower(color),
+            _UniffiFfiConverterInt32.lower(outline_width),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeRgbaImage.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_overlay,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def overlay_pixels(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat,orientation: typing.Union[object, typing.Optional[Orientation]] = _DEFAULT,color: typing.Union[object, typing.Optional[MaskColor]] = _DEFAULT,outline_width: int = 2) -> RgbaImage:
+        """
+        `overlay` on a photo given as raw pixels, exactly as to `encodePixels`.
+"""
+        
+        _UniffiFfiConverterBytes.check_lower(pixels)
+
+        _UniffiFfiConverterInt32.check_lower(width)
+
+        _UniffiFfiConverterInt32.check_lower(height)
+
+        _UniffiFfiConverterInt32.check_lower(row_stride)
+
+        _UniffiFfiConverterTypePixelFormat.check_lower(format)
+
+        if orientation is _DEFAULT:
+            orientation = None
+        _UniffiFfiConverterOptionalTypeOrientation.check_lower(orientation)
+
+        if color is _DEFAULT:
+            color = None
+        _UniffiFfiConverterOptionalTypeMaskColor.check_lower(color)
+
+        _UniffiFfiConverterInt32.check_lower(outline_width)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBytes.lower(pixels),
+            _UniffiFfiConverterInt32.lower(width),
+            _UniffiFfiConverterInt32.lower(height),
+            _UniffiFfiConverterInt32.lower(row_stride),
+            _UniffiFfiConverterTypePixelFormat.lower(format),
+            _UniffiFfiConverterOptionalTypeOrientation.lower(orientation),
+            _UniffiFfiConverterOptionalTypeMaskColor.lower(color),
+            _UniffiFfiConverterInt32.lower(outline_width),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeRgbaImage.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_overlay_pixels,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def subtract(self, other: SegmentMask) -> SegmentMask:
+        """
+        Pixels inside this mask and outside `other`: takes a tap's mask away from the selection.
+"""
+        
+        _UniffiFfiConverterTypeSegmentMask.check_lower(other)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeSegmentMask.lower(other),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_subtract,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def tinted(self, color: typing.Union[object, typing.Optional[MaskColor]] = _DEFAULT) -> RgbaImage:
+        """
+        The mask alone, to lay over the photo on screen: `color` (the default tint when absent)
+        inside, transparent outside.
+"""
+        
+        if color is _DEFAULT:
+            color = None
+        _UniffiFfiConverterOptionalTypeMaskColor.check_lower(color)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterOptionalTypeMaskColor.lower(color),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeRgbaImage.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_tinted,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def to_coco_rle(self, ) -> CocoRle:
+        """
+        The mask as COCO RLE, exactly as `pycocotools.mask.encode` gives it.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeCocoRle.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_to_coco_rle,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def union(self, other: SegmentMask) -> SegmentMask:
+        """
+        Pixels inside either mask: adds a tap's mask to the selection.
+"""
+        
+        _UniffiFfiConverterTypeSegmentMask.check_lower(other)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeSegmentMask.lower(other),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_union,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def width(self, ) -> int:
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterInt32.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_width,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+    # The Rust `Eq::eq` implementation.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SegmentMask):
+            return NotImplemented
+
+        
+        _UniffiFfiConverterTypeSegmentMask.check_lower(other)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeSegmentMask.lower(other),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_eq,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    # The Rust `Eq::ne` implementation.
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, SegmentMask):
+            return NotImplemented
+        
+        _UniffiFfiConverterTypeSegmentMask.check_lower(other)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeSegmentMask.lower(other),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_ne,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+class _UniffiFfiConverterTypeSegmentMask:
+    @staticmethod
+    def lift(value: int) -> SegmentMask:
+        return SegmentMask._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: SegmentMask):
+        if not isinstance(value, SegmentMask):
+            raise TypeError("Expected SegmentMask instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: SegmentMask) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> SegmentMask:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: SegmentMask, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+class _UniffiFfiConverterSequenceFloat32(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterFloat32.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterFloat32.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterFloat32.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class Segmentation:
+    """
+    The answer to one tap. Two answers are equal when their masks, scores and choice are.
+"""
+    def __init__(self, *, mask:SegmentMask, score:float, scores:typing.List[float], mask_index:int):
+        self.mask = mask
+        self.score = score
+        self.scores = scores
+        self.mask_index = mask_index
+        
+    # The Rust `Eq::eq` implementation.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Segmentation):
+            return NotImplemented
+
+        
+        _UniffiFfiConverterTypeSegmentation.check_lower(other)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeSegmentation.lower(self),
+            _UniffiFfiConverterTypeSegmentation.lower(other),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_eq,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    # The Rust `Eq::ne` implementation.
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, Segmentation):
+            return NotImplemented
+        
+        _UniffiFfiConverterTypeSegmentation.check_lower(other)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeSegmentation.lower(self),
+            _UniffiFfiConverterTypeSegmentation.lower(other),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_ne,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+        
+
+    
+    def __str__(self):
+        return "Segmentation(mask={}, score={}, scores={}, mask_index={})".format(self.mask, self.score, self.scores, self.mask_index)
+
+class _UniffiFfiConverterTypeSegmentation(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Segmentation(
+            mask=_UniffiFfiConverterTypeSegmentMask.read(buf),
+            score=_UniffiFfiConverterFloat32.read(buf),
+            scores=_UniffiFfiConverterSequenceFloat32.read(buf),
+            mask_index=_UniffiFfiConverterInt32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeSegmentMask.check_lower(value.mask)
+        _UniffiFfiConverterFloat32.check_lower(value.score)
+        _UniffiFfiConverterSequenceFloat32.check_lower(value.scores)
+        _UniffiFfiConverterInt32.check_lower(value.mask_index)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeSegmentMask.write(value.mask, buf)
+        _UniffiFfiConverterFloat32.write(value.score, buf)
+        _UniffiFfiConverterSequenceFloat32.write(value.scores, buf)
+        _UniffiFfiConverterInt32.write(value.mask_index, buf)
+
+
+
+
+
+
 class LogLevel(enum.Enum):
     """
     How much the library logs.
@@ -2607,66 +3640,6 @@ class _UniffiFfiConverterTypeLogLevel(_UniffiConverterRustBuffer):
             buf.write_i32(5)
         if value == LogLevel.TRACE:
             buf.write_i32(6)
-
-
-
-
-
-
-
-
-class PixelFormat(enum.Enum):
-    """
-    Byte order of one pixel in a raw buffer.
-"""
-    
-    RGBA8 = 0
-    """
-    R, G, B, A: Android `Bitmap.Config.ARGB_8888` (`copyPixelsToBuffer`), `CGImage` alpha-last.
-"""
-    
-    BGRA8 = 1
-    """
-    B, G, R, A: `CGImage` with `byteOrder32Little` + alpha first, `CVPixelBuffer` 32BGRA.
-"""
-    
-    RGB8 = 2
-    """
-    R, G, B.
-"""
-    
-
-
-class _UniffiFfiConverterTypePixelFormat(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return PixelFormat.RGBA8
-        if variant == 2:
-            return PixelFormat.BGRA8
-        if variant == 3:
-            return PixelFormat.RGB8
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == PixelFormat.RGBA8:
-            return
-        if value == PixelFormat.BGRA8:
-            return
-        if value == PixelFormat.RGB8:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == PixelFormat.RGBA8:
-            buf.write_i32(1)
-        if value == PixelFormat.BGRA8:
-            buf.write_i32(2)
-        if value == PixelFormat.RGB8:
-            buf.write_i32(3)
 
 
 
@@ -3060,6 +4033,165 @@ class _UniffiFfiConverterTypeImageEmbedding:
     def write(cls, value: ImageEmbedding, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
+
+class ProgressListener():
+    """
+    Told of the progress from the worker thread (hop to the UI thread to show it).
+"""
+    
+    def on_progress(self, progress: Progress) -> None:
+        raise NotImplementedError
+
+class ProgressListenerImpl(ProgressListener):
+    """
+    Told of the progress from the worker thread (hop to the UI thread to show it).
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_edgesam_ffi_fn_free_progresslistener, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_edgesam_ffi_fn_clone_progresslistener, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def on_progress(self, progress: Progress) -> None:
+        
+        _UniffiFfiConverterTypeProgress.check_lower(progress)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeProgress.lower(progress),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_progresslistener_on_progress,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplProgressListenerImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_EDGESAM_PROGRESS_LISTENER_METHOD0
+    def on_progress(
+            uniffi_handle,
+            progress,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypeProgressListener._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterTypeProgress.lift(progress), )
+            uniffi_method = uniffi_obj.on_progress
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_EDGESAM_PROGRESS_LISTENER
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypeProgressListener._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_EDGESAM_PROGRESS_LISTENER
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypeProgressListener._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceEdgesamProgressListener(
+        _uniffi_free,
+        _uniffi_clone,
+        on_progress,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_edgesam_ffi_fn_init_callback_vtable_progresslistener(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypeProgressListener:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return ProgressListenerImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypeProgressListener._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: ProgressListener):
+        if not isinstance(value, ProgressListener):
+            raise TypeError("Expected ProgressListener subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: ProgressListener):
+         if isinstance(value, ProgressListenerImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypeProgressListener._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: ProgressListener, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+class _UniffiFfiConverterOptionalTypeProgressListener(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeProgressListener.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeProgressListener.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeProgressListener.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
 class _UniffiFfiConverterOptionalTypeCancellationToken(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -3145,23 +4277,26 @@ class SegmentAnythingProtocol(typing.Protocol):
         the UI thread, or use `encodeImageAsync`.
 """
         raise NotImplementedError
-    async def encode_image_async(self, data: bytes,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> ImageEmbedding:
+    async def encode_image_async(self, data: bytes,progress: typing.Union[object, typing.Optional[ProgressListener]] = _DEFAULT,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> ImageEmbedding:
         """
-        `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. It returns
+        `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. `progress` is
+        told of each node of the encoder graph (a real percentage for a progress bar). It returns
         `Cancelled` at once when `cancellation` is cancelled; cancelling the Kotlin coroutine does
         the same by itself (in Swift, use the `encode(imageData:)` convenience, which wires the
         Task's cancellation to a token).
 """
         raise NotImplementedError
-    def encode_pixels(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat) -> ImageEmbedding:
+    def encode_pixels(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat,orientation: typing.Union[object, typing.Optional[Orientation]] = _DEFAULT) -> ImageEmbedding:
         """
         Encodes raw pixels (`row_stride` bytes per row, as `CGImage.bytesPerRow` or
-        `Bitmap.rowBytes`). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
+        `Bitmap.rowBytes`), stored as `orientation` says (upright when absent: a `UIImage`'s
+        `imageOrientation` or a camera frame's rotation turns them here, and the masks come back
+        upright). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
 """
         raise NotImplementedError
-    async def encode_pixels_async(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> ImageEmbedding:
+    async def encode_pixels_async(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat,orientation: typing.Union[object, typing.Optional[Orientation]] = _DEFAULT,progress: typing.Union[object, typing.Optional[ProgressListener]] = _DEFAULT,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> ImageEmbedding:
         """
-        `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
+        `encodePixels` on a worker thread, with progress and cancellation as `encodeImageAsync`.
 """
         raise NotImplementedError
     def everything(self, embedding: ImageEmbedding,options: EverythingOptions,listener: typing.Union[object, typing.Optional[EverythingListener]] = _DEFAULT) -> typing.List[AutoMask]:
@@ -3296,9 +4431,10 @@ class SegmentAnything(SegmentAnythingProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    async def encode_image_async(self, data: bytes,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> ImageEmbedding:
+    async def encode_image_async(self, data: bytes,progress: typing.Union[object, typing.Optional[ProgressListener]] = _DEFAULT,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> ImageEmbedding:
         """
-        `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. It returns
+        `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. `progress` is
+        told of each node of the encoder graph (a real percentage for a progress bar). It returns
         `Cancelled` at once when `cancellation` is cancelled; cancelling the Kotlin coroutine does
         the same by itself (in Swift, use the `encode(imageData:)` convenience, which wires the
         Task's cancellation to a token).
@@ -3306,12 +4442,17 @@ class SegmentAnything(SegmentAnythingProtocol):
         
         _UniffiFfiConverterBytes.check_lower(data)
 
+        if progress is _DEFAULT:
+            progress = None
+        _UniffiFfiConverterOptionalTypeProgressListener.check_lower(progress)
+
         if cancellation is _DEFAULT:
             cancellation = None
         _UniffiFfiConverterOptionalTypeCancellationToken.check_lower(cancellation)
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
             _UniffiFfiConverterBytes.lower(data),
+            _UniffiFfiConverterOptionalTypeProgressListener.lower(progress),
             _UniffiFfiConverterOptionalTypeCancellationToken.lower(cancellation),
         )
         _uniffi_lift_return = _UniffiFfiConverterTypeImageEmbedding.lift
@@ -3324,10 +4465,12 @@ class SegmentAnything(SegmentAnythingProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
-    def encode_pixels(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat) -> ImageEmbedding:
+    def encode_pixels(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat,orientation: typing.Union[object, typing.Optional[Orientation]] = _DEFAULT) -> ImageEmbedding:
         """
         Encodes raw pixels (`row_stride` bytes per row, as `CGImage.bytesPerRow` or
-        `Bitmap.rowBytes`). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
+        `Bitmap.rowBytes`), stored as `orientation` says (upright when absent: a `UIImage`'s
+        `imageOrientation` or a camera frame's rotation turns them here, and the masks come back
+        upright). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
 """
         
         _UniffiFfiConverterBytes.check_lower(pixels)
@@ -3339,6 +4482,10 @@ class SegmentAnything(SegmentAnythingProtocol):
         _UniffiFfiConverterInt32.check_lower(row_stride)
 
         _UniffiFfiConverterTypePixelFormat.check_lower(format)
+
+        if orientation is _DEFAULT:
+            orientation = None
+        _UniffiFfiConverterOptionalTypeOrientation.check_lower(orientation)
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
             _UniffiFfiConverterBytes.lower(pixels),
@@ -3346,6 +4493,7 @@ class SegmentAnything(SegmentAnythingProtocol):
             _UniffiFfiConverterInt32.lower(height),
             _UniffiFfiConverterInt32.lower(row_stride),
             _UniffiFfiConverterTypePixelFormat.lower(format),
+            _UniffiFfiConverterOptionalTypeOrientation.lower(orientation),
         )
         _uniffi_lift_return = _UniffiFfiConverterTypeImageEmbedding.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
@@ -3355,9 +4503,9 @@ class SegmentAnything(SegmentAnythingProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    async def encode_pixels_async(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> ImageEmbedding:
+    async def encode_pixels_async(self, pixels: bytes,width: int,height: int,row_stride: int,format: PixelFormat,orientation: typing.Union[object, typing.Optional[Orientation]] = _DEFAULT,progress: typing.Union[object, typing.Optional[ProgressListener]] = _DEFAULT,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> ImageEmbedding:
         """
-        `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
+        `encodePixels` on a worker thread, with progress and cancellation as `encodeImageAsync`.
 """
         
         _UniffiFfiConverterBytes.check_lower(pixels)
@@ -3369,6 +4517,14 @@ class SegmentAnything(SegmentAnythingProtocol):
         _UniffiFfiConverterInt32.check_lower(row_stride)
 
         _UniffiFfiConverterTypePixelFormat.check_lower(format)
+
+        if orientation is _DEFAULT:
+            orientation = None
+        _UniffiFfiConverterOptionalTypeOrientation.check_lower(orientation)
+
+        if progress is _DEFAULT:
+            progress = None
+        _UniffiFfiConverterOptionalTypeProgressListener.check_lower(progress)
 
         if cancellation is _DEFAULT:
             cancellation = None
@@ -3380,6 +4536,8 @@ class SegmentAnything(SegmentAnythingProtocol):
             _UniffiFfiConverterInt32.lower(height),
             _UniffiFfiConverterInt32.lower(row_stride),
             _UniffiFfiConverterTypePixelFormat.lower(format),
+            _UniffiFfiConverterOptionalTypeOrientation.lower(orientation),
+            _UniffiFfiConverterOptionalTypeProgressListener.lower(progress),
             _UniffiFfiConverterOptionalTypeCancellationToken.lower(cancellation),
         )
         _uniffi_lift_return = _UniffiFfiConverterTypeImageEmbedding.lift
@@ -3528,425 +4686,6 @@ class _UniffiFfiConverterTypeSegmentAnything:
     def write(cls, value: SegmentAnything, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
-class _UniffiFfiConverterFloat64(_UniffiConverterPrimitiveFloat):
-    @staticmethod
-    def read(buf):
-        return buf.read_double()
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_double(value)
-
-class _UniffiFfiConverterSequenceTypeMaskPolygon(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        for item in value:
-            _UniffiFfiConverterTypeMaskPolygon.check_lower(item)
-
-    @classmethod
-    def write(cls, value, buf):
-        items = len(value)
-        buf.write_i32(items)
-        for item in value:
-            _UniffiFfiConverterTypeMaskPolygon.write(item, buf)
-
-    @classmethod
-    def read(cls, buf):
-        count = buf.read_i32()
-        if count < 0:
-            raise InternalError("Unexpected negative sequence length")
-
-        return [
-            _UniffiFfiConverterTypeMaskPolygon.read(buf) for i in range(count)
-        ]
-
-
-class SegmentMaskProtocol(typing.Protocol):
-    """
-    A mask at the photo's resolution (255 inside, 0 outside), to convert or combine.
-"""
-    
-    def area(self, ) -> int:
-        """
-        Pixels inside the mask.
-"""
-        raise NotImplementedError
-    def bounding_box(self, ) -> typing.Optional[BoundingBox]:
-        """
-        The rectangle enclosing the mask; absent when it is empty.
-"""
-        raise NotImplementedError
-    def bytes(self, ) -> bytes:
-        """
-        One byte per pixel, row after row: 255 inside, 0 outside.
-"""
-        raise NotImplementedError
-    def cutout(self, image_data: bytes,crop_padding: typing.Union[object, typing.Optional[int]] = _DEFAULT) -> Cutout:
-        """
-        Cuts the object out of the photo (a JPEG, PNG or WebP file's bytes, EXIF orientation
-        applied, as given to `encodeImage`). Without `cropPadding` the cut-out is the photo's size;
-        with it, the mask's box grown by that many pixels (within the photo).
-"""
-        raise NotImplementedError
-    def height(self, ) -> int:
-        raise NotImplementedError
-    def intersect(self, other: SegmentMask) -> SegmentMask:
-        """
-        Pixels inside both masks.
-"""
-        raise NotImplementedError
-    def outline_polygons(self, tolerance: float = 1.0) -> typing.List[MaskPolygon]:
-        """
-        The borders of the mask's regions and holes, simplified: every dropped border pixel lies
-        within `tolerance` pixels of the edge replacing it (0 keeps them all).
-"""
-        raise NotImplementedError
-    def overlay(self, image_data: bytes,color: MaskColor,outline_width: int = 2) -> bytes:
-        """
-        The photo (bytes as for `cutout`) with `color` blended over the selection and an outline
-        `outlineWidth` pixels wide in white (0 draws none): R, G, B, A bytes at the mask's size,
-        alpha 255.
-"""
-        raise NotImplementedError
-    def subtract(self, other: SegmentMask) -> SegmentMask:
-        """
-        Pixels inside this mask and outside `other`: takes a tap's mask away from the selection.
-"""
-        raise NotImplementedError
-    def to_coco_rle(self, ) -> CocoRle:
-        """
-        The mask as COCO RLE, exactly as `pycocotools.mask.encode` gives it.
-"""
-        raise NotImplementedError
-    def union(self, other: SegmentMask) -> SegmentMask:
-        """
-        Pixels inside either mask: adds a tap's mask to the selection.
-"""
-        raise NotImplementedError
-    def width(self, ) -> int:
-        raise NotImplementedError
-
-class SegmentMask(SegmentMaskProtocol):
-    """
-    A mask at the photo's resolution (255 inside, 0 outside), to convert or combine.
-"""
-    
-    _handle: ctypes.c_uint64
-    @classmethod
-    def from_coco_rle(cls, rle: CocoRle) -> SegmentMask:
-        """
-        Reads COCO RLE (`{"size": [h, w], "counts": "..."}` from pycocotools or `toCocoRle`).
-"""
-        
-        _UniffiFfiConverterTypeCocoRle.check_lower(rle)
-        _uniffi_lowered_args = (
-            _UniffiFfiConverterTypeCocoRle.lower(rle),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_coco_rle,
-            *_uniffi_lowered_args,
-        )
-        return cls._uniffi_make_instance(_uniffi_ffi_result)
-    @classmethod
-    def from_segmentation(cls, segmentation: Segmentation) -> SegmentMask:
-        """
-        The mask of a `segment` result.
-"""
-        
-        _UniffiFfiConverterTypeSegmentation.check_lower(segmentation)
-        _uniffi_lowered_args = (
-            _UniffiFfiConverterTypeSegmentation.lower(segmentation),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_segmentation,
-            *_uniffi_lowered_args,
-        )
-        return cls._uniffi_make_instance(_uniffi_ffi_result)
-    def __init__(self, width: int,height: int,bytes: bytes):
-        """
-        A mask from `width * height` bytes, row after row; any non-zero byte is inside.
-"""
-        
-        _UniffiFfiConverterInt32.check_lower(width)
-
-        _UniffiFfiConverterInt32.check_lower(height)
-
-        _UniffiFfiConverterBytes.check_lower(bytes)
-        _uniffi_lowered_args = (
-            _UniffiFfiConverterInt32.lower(width),
-            _UniffiFfiConverterInt32.lower(height),
-            _UniffiFfiConverterBytes.lower(bytes),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_new,
-            *_uniffi_lowered_args,
-        )
-        self._handle = _uniffi_ffi_result
-
-    def __del__(self):
-        # In case of partial initialization of instances.
-        handle = getattr(self, "_handle", None)
-        if handle is not None:
-            _uniffi_rust_call(_UniffiLib.uniffi_edgesam_ffi_fn_free_segmentmask, handle)
-
-    def _uniffi_clone_handle(self):
-        return _uniffi_rust_call(_UniffiLib.uniffi_edgesam_ffi_fn_clone_segmentmask, self._handle)
-
-    # Used by alternative constructors or any methods which return this type.
-    @classmethod
-    def _uniffi_make_instance(cls, handle):
-        # Lightly yucky way to bypass the usual __init__ logic
-        # and just create a new instance with the required handle.
-        inst = cls.__new__(cls)
-        inst._handle = handle
-        return inst
-    def area(self, ) -> int:
-        """
-        Pixels inside the mask.
-"""
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterInt64.lift
-        _uniffi_error_converter = None
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_area,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def bounding_box(self, ) -> typing.Optional[BoundingBox]:
-        """
-        The rectangle enclosing the mask; absent when it is empty.
-"""
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeBoundingBox.lift
-        _uniffi_error_converter = None
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bounding_box,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def bytes(self, ) -> bytes:
-        """
-        One byte per pixel, row after row: 255 inside, 0 outside.
-"""
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
-        _uniffi_error_converter = None
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_bytes,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def cutout(self, image_data: bytes,crop_padding: typing.Union[object, typing.Optional[int]] = _DEFAULT) -> Cutout:
-        """
-        Cuts the object out of the photo (a JPEG, PNG or WebP file's bytes, EXIF orientation
-        applied, as given to `encodeImage`). Without `cropPadding` the cut-out is the photo's size;
-        with it, the mask's box grown by that many pixels (within the photo).
-"""
-        
-        _UniffiFfiConverterBytes.check_lower(image_data)
-
-        if crop_padding is _DEFAULT:
-            crop_padding = None
-        _UniffiFfiConverterOptionalInt32.check_lower(crop_padding)
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-            _UniffiFfiConverterBytes.lower(image_data),
-            _UniffiFfiConverterOptionalInt32.lower(crop_padding),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeCutout.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_cutout,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def height(self, ) -> int:
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterInt32.lift
-        _uniffi_error_converter = None
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_height,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def intersect(self, other: SegmentMask) -> SegmentMask:
-        """
-        Pixels inside both masks.
-"""
-        
-        _UniffiFfiConverterTypeSegmentMask.check_lower(other)
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-            _UniffiFfiConverterTypeSegmentMask.lower(other),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_intersect,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def outline_polygons(self, tolerance: float = 1.0) -> typing.List[MaskPolygon]:
-        """
-        The borders of the mask's regions and holes, simplified: every dropped border pixel lies
-        within `tolerance` pixels of the edge replacing it (0 keeps them all).
-"""
-        
-        _UniffiFfiConverterFloat64.check_lower(tolerance)
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-            _UniffiFfiConverterFloat64.lower(tolerance),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeMaskPolygon.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_outline_polygons,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def overlay(self, image_data: bytes,color: MaskColor,outline_width: int = 2) -> bytes:
-        """
-        The photo (bytes as for `cutout`) with `color` blended over the selection and an outline
-        `outlineWidth` pixels wide in white (0 draws none): R, G, B, A bytes at the mask's size,
-        alpha 255.
-"""
-        
-        _UniffiFfiConverterBytes.check_lower(image_data)
-
-        _UniffiFfiConverterTypeMaskColor.check_lower(color)
-
-        _UniffiFfiConverterInt32.check_lower(outline_width)
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-            _UniffiFfiConverterBytes.lower(image_data),
-            _UniffiFfiConverterTypeMaskColor.lower(color),
-            _UniffiFfiConverterInt32.lower(outline_width),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_overlay,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def subtract(self, other: SegmentMask) -> SegmentMask:
-        """
-        Pixels inside this mask and outside `other`: takes a tap's mask away from the selection.
-"""
-        
-        _UniffiFfiConverterTypeSegmentMask.check_lower(other)
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-            _UniffiFfiConverterTypeSegmentMask.lower(other),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_subtract,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def to_coco_rle(self, ) -> CocoRle:
-        """
-        The mask as COCO RLE, exactly as `pycocotools.mask.encode` gives it.
-"""
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeCocoRle.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_to_coco_rle,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def union(self, other: SegmentMask) -> SegmentMask:
-        """
-        Pixels inside either mask: adds a tap's mask to the selection.
-"""
-        
-        _UniffiFfiConverterTypeSegmentMask.check_lower(other)
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-            _UniffiFfiConverterTypeSegmentMask.lower(other),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeSegmentMask.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_union,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def width(self, ) -> int:
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterInt32.lift
-        _uniffi_error_converter = None
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_width,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-
-
-
-
-
-class _UniffiFfiConverterTypeSegmentMask:
-    @staticmethod
-    def lift(value: int) -> SegmentMask:
-        return SegmentMask._uniffi_make_instance(value)
-
-    @staticmethod
-    def check_lower(value: SegmentMask):
-        if not isinstance(value, SegmentMask):
-            raise TypeError("Expected SegmentMask instance, {} found".format(type(value).__name__))
-
-    @staticmethod
-    def lower(value: SegmentMask) -> ctypes.c_uint64:
-        return value._uniffi_clone_handle()
-
-    @classmethod
-    def read(cls, buf: _UniffiRustBuffer) -> SegmentMask:
-        ptr = buf.read_u64()
-        if ptr == 0:
-            raise InternalError("Raw handle value was null")
-        return cls.lift(ptr)
-
-    @classmethod
-    def write(cls, value: SegmentMask, buf: _UniffiRustBuffer):
-        buf.write_u64(cls.lower(value))
-
 class _UniffiFfiConverterOptionalBytes(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -3996,6 +4735,24 @@ class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
             return _UniffiFfiConverterString.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
+def decode_image(image_data: bytes) -> RgbaImage:
+    """
+    A JPEG, PNG or WebP file's bytes as upright pixels (EXIF orientation applied, alpha 255): the
+    picture exactly as `encodeImage` sees it, so a mask lies over it pixel for pixel.
+"""
+    
+    _UniffiFfiConverterBytes.check_lower(image_data)
+    _uniffi_lowered_args = (
+        _UniffiFfiConverterBytes.lower(image_data),
+    )
+    _uniffi_lift_return = _UniffiFfiConverterTypeRgbaImage.lift
+    _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_edgesam_ffi_fn_func_decode_image,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
 def init_logging(level: LogLevel) -> None:
     """
     Call once at app start (later calls only change the level).
@@ -4013,14 +4770,16 @@ def init_logging(level: LogLevel) -> None:
         *_uniffi_lowered_args,
     )
     return _uniffi_lift_return(_uniffi_ffi_result)
-def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[object, typing.Optional[bytes]] = _DEFAULT,runs: int = 5,points: int = 2,threads: int = 0,cache_dir: typing.Union[object, typing.Optional[str]] = _DEFAULT) -> str:
+def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[object, typing.Optional[bytes]] = _DEFAULT,runs: int = 5,points: int = 2,threads: int = 0,cache_dir: typing.Union[object, typing.Optional[str]] = _DEFAULT,progress: typing.Union[object, typing.Optional[ProgressListener]] = _DEFAULT,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> str:
     """
     Loads the model files (timed as the cold start), then times pre-processing, encoding and taps
     of 2..N points on `image_data` (a JPEG/PNG/WebP; a synthetic 4000x3000 photo when absent),
     `runs` times each after a warm-up. Returns the report as JSON: thread count, cold start,
     min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
-    SHA-256 of both files. It takes seconds: call it off the main thread. With `cache_dir` (as in
-    `SegmentAnything.from_files`), a second run times a load from the cache.
+    SHA-256 of both files. With `cache_dir` (as in `SegmentAnything.from_files`), a second run
+    times a load from the cache. It takes seconds to minutes and blocks: call it off the main
+    thread. `progress` is told after each load and run; cancelling `cancellation` (from any
+    thread) stops it with `Cancelled` after the step under way.
 """
     
     _UniffiFfiConverterString.check_lower(encoder_path)
@@ -4040,6 +4799,14 @@ def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[o
     if cache_dir is _DEFAULT:
         cache_dir = None
     _UniffiFfiConverterOptionalString.check_lower(cache_dir)
+
+    if progress is _DEFAULT:
+        progress = None
+    _UniffiFfiConverterOptionalTypeProgressListener.check_lower(progress)
+
+    if cancellation is _DEFAULT:
+        cancellation = None
+    _UniffiFfiConverterOptionalTypeCancellationToken.check_lower(cancellation)
     _uniffi_lowered_args = (
         _UniffiFfiConverterString.lower(encoder_path),
         _UniffiFfiConverterString.lower(decoder_path),
@@ -4048,6 +4815,8 @@ def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[o
         _UniffiFfiConverterInt32.lower(points),
         _UniffiFfiConverterInt32.lower(threads),
         _UniffiFfiConverterOptionalString.lower(cache_dir),
+        _UniffiFfiConverterOptionalTypeProgressListener.lower(progress),
+        _UniffiFfiConverterOptionalTypeCancellationToken.lower(cancellation),
     )
     _uniffi_lift_return = _UniffiFfiConverterString.lift
     _uniffi_error_converter = _UniffiFfiConverterTypeEdgeSamError
@@ -4061,31 +4830,37 @@ def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[o
 __all__ = [
     "InternalError",
     "EdgeSamError",
-    "LogLevel",
     "PixelFormat",
+    "Orientation",
+    "LogLevel",
     "CocoRle",
     "BoundingBox",
     "AutoMask",
+    "RgbaImage",
     "Cutout",
     "EverythingOptions",
     "EverythingProgress",
     "MaskColor",
     "MaskPoint",
     "MaskPolygon",
+    "Progress",
     "PromptBox",
     "PromptPoint",
     "SegmentPrompt",
     "Segmentation",
+    "decode_image",
     "init_logging",
     "run_benchmark",
+    "SegmentMask",
+    "SegmentMaskProtocol",
     "CancellationToken",
     "CancellationTokenProtocol",
     "EverythingListenerImpl",
     "EverythingListener",
     "ImageEmbedding",
     "ImageEmbeddingProtocol",
+    "ProgressListenerImpl",
+    "ProgressListener",
     "SegmentAnything",
     "SegmentAnythingProtocol",
-    "SegmentMask",
-    "SegmentMaskProtocol",
 ]

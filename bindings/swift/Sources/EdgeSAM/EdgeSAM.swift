@@ -1174,6 +1174,210 @@ public func FfiConverterTypeImageEmbedding_lower(_ value: ImageEmbedding) -> UIn
 
 
 /**
+ * Told of the progress from the worker thread (hop to the UI thread to show it).
+ */
+public protocol ProgressListener: AnyObject, Sendable {
+    
+    func onProgress(progress: Progress) 
+    
+}
+/**
+ * Told of the progress from the worker thread (hop to the UI thread to show it).
+ */
+open class ProgressListenerImpl: ProgressListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_edgesam_ffi_fn_clone_progresslistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_edgesam_ffi_fn_free_progresslistener(handle, $0) }
+    }
+
+    
+
+    
+open func onProgress(progress: Progress)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_progresslistener_on_progress(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeProgress_lower(progress),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceProgressListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceProgressListener = UniffiVTableCallbackInterfaceProgressListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeProgressListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ProgressListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeProgressListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ProgressListener: handle missing in uniffiClone")
+            }
+        },
+        onProgress: { (
+            uniffiHandle: UInt64,
+            progress: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeProgressListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onProgress(
+                     progress: try FfiConverterTypeProgress_lift(progress)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceProgressListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceProgressListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitProgressListener() {
+    uniffi_edgesam_ffi_fn_init_callback_vtable_progresslistener(UniffiCallbackInterfaceProgressListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProgressListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ProgressListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ProgressListener
+
+    public static func lift(_ handle: UInt64) throws -> ProgressListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ProgressListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ProgressListener) -> UInt64 {
+         if let rustImpl = value as? ProgressListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProgressListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ProgressListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressListener_lift(_ handle: UInt64) throws -> ProgressListener {
+    return try FfiConverterTypeProgressListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressListener_lower(_ value: ProgressListener) -> UInt64 {
+    return FfiConverterTypeProgressListener.lower(value)
+}
+
+
+
+
+
+
+/**
  * An EdgeSAM encoder/decoder pair, loaded once and shared freely between threads.
  */
 public protocol SegmentAnythingProtocol: AnyObject, Sendable {
@@ -1197,23 +1401,26 @@ public protocol SegmentAnythingProtocol: AnyObject, Sendable {
     func encodeImage(data: Data) throws  -> ImageEmbedding
     
     /**
-     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. It returns
+     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. `progress` is
+     * told of each node of the encoder graph (a real percentage for a progress bar). It returns
      * `Cancelled` at once when `cancellation` is cancelled; cancelling the Kotlin coroutine does
      * the same by itself (in Swift, use the `encode(imageData:)` convenience, which wires the
      * Task's cancellation to a token).
      */
-    func encodeImageAsync(data: Data, cancellation: CancellationToken?) async throws  -> ImageEmbedding
+    func encodeImageAsync(data: Data, progress: ProgressListener?, cancellation: CancellationToken?) async throws  -> ImageEmbedding
     
     /**
      * Encodes raw pixels (`row_stride` bytes per row, as `CGImage.bytesPerRow` or
-     * `Bitmap.rowBytes`). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
+     * `Bitmap.rowBytes`), stored as `orientation` says (upright when absent: a `UIImage`'s
+     * `imageOrientation` or a camera frame's rotation turns them here, and the masks come back
+     * upright). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
      */
-    func encodePixels(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat) throws  -> ImageEmbedding
+    func encodePixels(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat, orientation: Orientation?) throws  -> ImageEmbedding
     
     /**
-     * `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
+     * `encodePixels` on a worker thread, with progress and cancellation as `encodeImageAsync`.
      */
-    func encodePixelsAsync(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat, cancellation: CancellationToken?) async throws  -> ImageEmbedding
+    func encodePixelsAsync(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat, orientation: Orientation?, progress: ProgressListener?, cancellation: CancellationToken?) async throws  -> ImageEmbedding
     
     /**
      * The mask for a prompt on an encoded photo. Tens of milliseconds: cheap enough per tap, but
@@ -1368,17 +1575,18 @@ open func encodeImage(data: Data)throws  -> ImageEmbedding  {
 }
     
     /**
-     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. It returns
+     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. `progress` is
+     * told of each node of the encoder graph (a real percentage for a progress bar). It returns
      * `Cancelled` at once when `cancellation` is cancelled; cancelling the Kotlin coroutine does
      * the same by itself (in Swift, use the `encode(imageData:)` convenience, which wires the
      * Task's cancellation to a token).
      */
-open func encodeImageAsync(data: Data, cancellation: CancellationToken? = nil)async throws  -> ImageEmbedding  {
+open func encodeImageAsync(data: Data, progress: ProgressListener? = nil, cancellation: CancellationToken? = nil)async throws  -> ImageEmbedding  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async(
-                        self.uniffiCloneHandle(),FfiConverterData.lower(data),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                        self.uniffiCloneHandle(),FfiConverterData.lower(data),FfiConverterOptionTypeProgressListener.lower(progress),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_edgesam_ffi_rust_future_poll_u64,
@@ -1391,9 +1599,11 @@ open func encodeImageAsync(data: Data, cancellation: CancellationToken? = nil)as
     
     /**
      * Encodes raw pixels (`row_stride` bytes per row, as `CGImage.bytesPerRow` or
-     * `Bitmap.rowBytes`). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
+     * `Bitmap.rowBytes`), stored as `orientation` says (upright when absent: a `UIImage`'s
+     * `imageOrientation` or a camera frame's rotation turns them here, and the masks come back
+     * upright). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
      */
-open func encodePixels(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat)throws  -> ImageEmbedding  {
+open func encodePixels(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat, orientation: Orientation? = nil)throws  -> ImageEmbedding  {
     return try  FfiConverterTypeImageEmbedding_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels(
@@ -1402,20 +1612,21 @@ open func encodePixels(pixels: Data, width: Int32, height: Int32, rowStride: Int
         FfiConverterInt32.lower(width),
         FfiConverterInt32.lower(height),
         FfiConverterInt32.lower(rowStride),
-        FfiConverterTypePixelFormat_lower(format),uniffiCallStatus
+        FfiConverterTypePixelFormat_lower(format),
+        FfiConverterOptionTypeOrientation.lower(orientation),uniffiCallStatus
     )
 })
 }
     
     /**
-     * `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
+     * `encodePixels` on a worker thread, with progress and cancellation as `encodeImageAsync`.
      */
-open func encodePixelsAsync(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat, cancellation: CancellationToken? = nil)async throws  -> ImageEmbedding  {
+open func encodePixelsAsync(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat, orientation: Orientation? = nil, progress: ProgressListener? = nil, cancellation: CancellationToken? = nil)async throws  -> ImageEmbedding  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async(
-                        self.uniffiCloneHandle(),FfiConverterData.lower(pixels),FfiConverterInt32.lower(width),FfiConverterInt32.lower(height),FfiConverterInt32.lower(rowStride),FfiConverterTypePixelFormat_lower(format),FfiConverterOptionTypeCancellationToken.lower(cancellation)
+                        self.uniffiCloneHandle(),FfiConverterData.lower(pixels),FfiConverterInt32.lower(width),FfiConverterInt32.lower(height),FfiConverterInt32.lower(rowStride),FfiConverterTypePixelFormat_lower(format),FfiConverterOptionTypeOrientation.lower(orientation),FfiConverterOptionTypeProgressListener.lower(progress),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_edgesam_ffi_rust_future_poll_u64,
@@ -1511,7 +1722,8 @@ public func FfiConverterTypeSegmentAnything_lower(_ value: SegmentAnything) -> U
 
 
 /**
- * A mask at the photo's resolution (255 inside, 0 outside), to convert or combine.
+ * A mask at the photo's resolution (255 inside, 0 outside), to show, convert or combine. Two
+ * masks are equal when they have the same size and the same pixels inside.
  */
 public protocol SegmentMaskProtocol: AnyObject, Sendable {
     
@@ -1531,11 +1743,22 @@ public protocol SegmentMaskProtocol: AnyObject, Sendable {
     func bytes()  -> Data
     
     /**
+     * Whether pixel (`x`, `y`) is inside: a hit test; false outside the photo.
+     */
+    func contains(x: Int32, y: Int32)  -> Bool
+    
+    /**
      * Cuts the object out of the photo (a JPEG, PNG or WebP file's bytes, EXIF orientation
      * applied, as given to `encodeImage`). Without `cropPadding` the cut-out is the photo's size;
      * with it, the mask's box grown by that many pixels (within the photo).
      */
     func cutout(imageData: Data, cropPadding: Int32?) throws  -> Cutout
+    
+    /**
+     * `cutout` of a photo given as raw pixels, exactly as to `encodePixels` (the same
+     * orientation turns them upright).
+     */
+    func cutoutPixels(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat, orientation: Orientation?, cropPadding: Int32?) throws  -> Cutout
     
     func height()  -> Int32
     
@@ -1551,16 +1774,27 @@ public protocol SegmentMaskProtocol: AnyObject, Sendable {
     func outlinePolygons(tolerance: Double) throws  -> [MaskPolygon]
     
     /**
-     * The photo (bytes as for `cutout`) with `color` blended over the selection and an outline
-     * `outlineWidth` pixels wide in white (0 draws none): R, G, B, A bytes at the mask's size,
-     * alpha 255.
+     * The photo (bytes as for `cutout`) with `color` (the default tint when absent) blended
+     * over the selection and an outline `outlineWidth` pixels wide in white (0 draws none),
+     * opaque, at the mask's size.
      */
-    func overlay(imageData: Data, color: MaskColor, outlineWidth: Int32) throws  -> Data
+    func overlay(imageData: Data, color: MaskColor?, outlineWidth: Int32) throws  -> RgbaImage
+    
+    /**
+     * `overlay` on a photo given as raw pixels, exactly as to `encodePixels`.
+     */
+    func overlayPixels(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat, orientation: Orientation?, color: MaskColor?, outlineWidth: Int32) throws  -> RgbaImage
     
     /**
      * Pixels inside this mask and outside `other`: takes a tap's mask away from the selection.
      */
     func subtract(other: SegmentMask) throws  -> SegmentMask
+    
+    /**
+     * The mask alone, to lay over the photo on screen: `color` (the default tint when absent)
+     * inside, transparent outside.
+     */
+    func tinted(color: MaskColor?) throws  -> RgbaImage
     
     /**
      * The mask as COCO RLE, exactly as `pycocotools.mask.encode` gives it.
@@ -1576,9 +1810,10 @@ public protocol SegmentMaskProtocol: AnyObject, Sendable {
     
 }
 /**
- * A mask at the photo's resolution (255 inside, 0 outside), to convert or combine.
+ * A mask at the photo's resolution (255 inside, 0 outside), to show, convert or combine. Two
+ * masks are equal when they have the same size and the same pixels inside.
  */
-open class SegmentMask: SegmentMaskProtocol, @unchecked Sendable {
+open class SegmentMask: SegmentMaskProtocol, @unchecked Sendable, Equatable {
     fileprivate let handle: UInt64
 
     /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
@@ -1655,18 +1890,6 @@ public static func fromCocoRle(rle: CocoRle)throws  -> SegmentMask  {
 })
 }
     
-    /**
-     * The mask of a `segment` result.
-     */
-public static func fromSegmentation(segmentation: Segmentation)throws  -> SegmentMask  {
-    return try  FfiConverterTypeSegmentMask_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
-        uniffiCallStatus in
-    uniffi_edgesam_ffi_fn_constructor_segmentmask_from_segmentation(
-        FfiConverterTypeSegmentation_lower(segmentation),uniffiCallStatus
-    )
-})
-}
-    
 
     
     /**
@@ -1706,6 +1929,20 @@ open func bytes() -> Data  {
 }
     
     /**
+     * Whether pixel (`x`, `y`) is inside: a hit test; false outside the photo.
+     */
+open func contains(x: Int32, y: Int32) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_contains(
+            self.uniffiCloneHandle(),
+        FfiConverterInt32.lower(x),
+        FfiConverterInt32.lower(y),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Cuts the object out of the photo (a JPEG, PNG or WebP file's bytes, EXIF orientation
      * applied, as given to `encodeImage`). Without `cropPadding` the cut-out is the photo's size;
      * with it, the mask's box grown by that many pixels (within the photo).
@@ -1716,6 +1953,26 @@ open func cutout(imageData: Data, cropPadding: Int32? = nil)throws  -> Cutout  {
     uniffi_edgesam_ffi_fn_method_segmentmask_cutout(
             self.uniffiCloneHandle(),
         FfiConverterData.lower(imageData),
+        FfiConverterOptionInt32.lower(cropPadding),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `cutout` of a photo given as raw pixels, exactly as to `encodePixels` (the same
+     * orientation turns them upright).
+     */
+open func cutoutPixels(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat, orientation: Orientation? = nil, cropPadding: Int32? = nil)throws  -> Cutout  {
+    return try  FfiConverterTypeCutout_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_cutout_pixels(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(pixels),
+        FfiConverterInt32.lower(width),
+        FfiConverterInt32.lower(height),
+        FfiConverterInt32.lower(rowStride),
+        FfiConverterTypePixelFormat_lower(format),
+        FfiConverterOptionTypeOrientation.lower(orientation),
         FfiConverterOptionInt32.lower(cropPadding),uniffiCallStatus
     )
 })
@@ -1758,17 +2015,37 @@ open func outlinePolygons(tolerance: Double = Double(1.0))throws  -> [MaskPolygo
 }
     
     /**
-     * The photo (bytes as for `cutout`) with `color` blended over the selection and an outline
-     * `outlineWidth` pixels wide in white (0 draws none): R, G, B, A bytes at the mask's size,
-     * alpha 255.
+     * The photo (bytes as for `cutout`) with `color` (the default tint when absent) blended
+     * over the selection and an outline `outlineWidth` pixels wide in white (0 draws none),
+     * opaque, at the mask's size.
      */
-open func overlay(imageData: Data, color: MaskColor, outlineWidth: Int32 = 2)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+open func overlay(imageData: Data, color: MaskColor? = nil, outlineWidth: Int32 = 2)throws  -> RgbaImage  {
+    return try  FfiConverterTypeRgbaImage_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_method_segmentmask_overlay(
             self.uniffiCloneHandle(),
         FfiConverterData.lower(imageData),
-        FfiConverterTypeMaskColor_lower(color),
+        FfiConverterOptionTypeMaskColor.lower(color),
+        FfiConverterInt32.lower(outlineWidth),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `overlay` on a photo given as raw pixels, exactly as to `encodePixels`.
+     */
+open func overlayPixels(pixels: Data, width: Int32, height: Int32, rowStride: Int32, format: PixelFormat, orientation: Orientation? = nil, color: MaskColor? = nil, outlineWidth: Int32 = 2)throws  -> RgbaImage  {
+    return try  FfiConverterTypeRgbaImage_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_overlay_pixels(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(pixels),
+        FfiConverterInt32.lower(width),
+        FfiConverterInt32.lower(height),
+        FfiConverterInt32.lower(rowStride),
+        FfiConverterTypePixelFormat_lower(format),
+        FfiConverterOptionTypeOrientation.lower(orientation),
+        FfiConverterOptionTypeMaskColor.lower(color),
         FfiConverterInt32.lower(outlineWidth),uniffiCallStatus
     )
 })
@@ -1783,6 +2060,20 @@ open func subtract(other: SegmentMask)throws  -> SegmentMask  {
     uniffi_edgesam_ffi_fn_method_segmentmask_subtract(
             self.uniffiCloneHandle(),
         FfiConverterTypeSegmentMask_lower(other),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The mask alone, to lay over the photo on screen: `color` (the default tint when absent)
+     * inside, transparent outside.
+     */
+open func tinted(color: MaskColor? = nil)throws  -> RgbaImage  {
+    return try  FfiConverterTypeRgbaImage_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_tinted(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeMaskColor.lower(color),uniffiCallStatus
     )
 })
 }
@@ -1823,6 +2114,18 @@ open func width() -> Int32  {
     
 
     
+// The local Rust `Eq` implementation - only `eq` is used.
+public static func == (self: SegmentMask, other: SegmentMask) -> Bool {
+    return try!  FfiConverterBool.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_eq(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSegmentMask_lower(other),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 
@@ -2107,20 +2410,18 @@ public func FfiConverterTypeCocoRle_lower(_ value: CocoRle) -> RustBuffer {
  */
 public struct Cutout: Equatable, Hashable {
     /**
-     * `region.width * region.height * 4` bytes, R, G, B, A, straight alpha: 255 inside the
-     * mask, 0 (and black) outside.
+     * `region`'s size: alpha 255 inside the mask, 0 (and black) outside.
      */
-    public var rgba: Data
+    public var image: RgbaImage
     public var region: BoundingBox
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * `region.width * region.height * 4` bytes, R, G, B, A, straight alpha: 255 inside the
-         * mask, 0 (and black) outside.
-         */rgba: Data, region: BoundingBox) {
-        self.rgba = rgba
+         * `region`'s size: alpha 255 inside the mask, 0 (and black) outside.
+         */image: RgbaImage, region: BoundingBox) {
+        self.image = image
         self.region = region
     }
 
@@ -2140,13 +2441,13 @@ public struct FfiConverterTypeCutout: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Cutout {
         return
             try Cutout(
-                rgba: FfiConverterData.read(from: &buf), 
+                image: FfiConverterTypeRgbaImage.read(from: &buf), 
                 region: FfiConverterTypeBoundingBox.read(from: &buf)
         )
     }
 
     public static func write(_ value: Cutout, into buf: inout [UInt8]) {
-        FfiConverterData.write(value.rgba, into: &buf)
+        FfiConverterTypeRgbaImage.write(value.image, into: &buf)
         FfiConverterTypeBoundingBox.write(value.region, into: &buf)
     }
 }
@@ -2348,7 +2649,8 @@ public func FfiConverterTypeEverythingProgress_lower(_ value: EverythingProgress
 
 
 /**
- * A colour; `alpha` is how strongly it covers the photo (0 not at all, 255 entirely).
+ * A colour; `alpha` is how strongly it covers the photo (0 not at all, 255 entirely). Where a
+ * call takes an optional colour, none means the library's default tint, half-transparent blue.
  */
 public struct MaskColor: Equatable, Hashable {
     public var red: UInt8
@@ -2358,7 +2660,7 @@ public struct MaskColor: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(red: UInt8, green: UInt8, blue: UInt8, alpha: UInt8 = UInt8(128)) {
+    public init(red: UInt8, green: UInt8, blue: UInt8, alpha: UInt8) {
         self.red = red
         self.green = green
         self.blue = blue
@@ -2527,6 +2829,64 @@ public func FfiConverterTypeMaskPolygon_lower(_ value: MaskPolygon) -> RustBuffe
 
 
 /**
+ * How far a long call is: `done` of `total` steps (the encoder graph's nodes for an encode, the
+ * timed runs for a benchmark). `done == total` once it has finished.
+ */
+public struct Progress: Equatable, Hashable {
+    public var done: Int32
+    public var total: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(done: Int32, total: Int32) {
+        self.done = done
+        self.total = total
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Progress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProgress: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Progress {
+        return
+            try Progress(
+                done: FfiConverterInt32.read(from: &buf), 
+                total: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Progress, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.done, into: &buf)
+        FfiConverterInt32.write(value.total, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgress_lift(_ buf: RustBuffer) throws -> Progress {
+    return try FfiConverterTypeProgress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgress_lower(_ value: Progress) -> RustBuffer {
+    return FfiConverterTypeProgress.lower(value)
+}
+
+
+/**
  * A box from two opposite corners, in the photo's pixels, in any order.
  *
  * This and the other records mirror the core's types field for field: the FFI crate is the one
@@ -2658,6 +3018,68 @@ public func FfiConverterTypePromptPoint_lower(_ value: PromptPoint) -> RustBuffe
 
 
 /**
+ * An 8-bit picture to show: `width * height * 4` bytes, R, G, B, A with straight alpha, row
+ * after row (the layout of `Bitmap.Config.ARGB_8888` and of a `CGImage` with alpha last).
+ */
+public struct RgbaImage: Equatable, Hashable {
+    public var width: Int32
+    public var height: Int32
+    public var rgba: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(width: Int32, height: Int32, rgba: Data) {
+        self.width = width
+        self.height = height
+        self.rgba = rgba
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RgbaImage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRgbaImage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RgbaImage {
+        return
+            try RgbaImage(
+                width: FfiConverterInt32.read(from: &buf), 
+                height: FfiConverterInt32.read(from: &buf), 
+                rgba: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RgbaImage, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.width, into: &buf)
+        FfiConverterInt32.write(value.height, into: &buf)
+        FfiConverterData.write(value.rgba, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRgbaImage_lift(_ buf: RustBuffer) throws -> RgbaImage {
+    return try FfiConverterTypeRgbaImage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRgbaImage_lower(_ value: RgbaImage) -> RustBuffer {
+    return FfiConverterTypeRgbaImage.lower(value)
+}
+
+
+/**
  * Points, a box, or both; `mask_index` (0...3) overrides the default choice of candidate.
  */
 public struct SegmentPrompt: Equatable, Hashable {
@@ -2719,18 +3141,14 @@ public func FfiConverterTypeSegmentPrompt_lower(_ value: SegmentPrompt) -> RustB
 
 
 /**
- * The answer to one tap.
+ * The answer to one tap. Two answers are equal when their masks, scores and choice are.
  */
-public struct Segmentation: Equatable, Hashable {
+public struct Segmentation: Equatable {
     /**
-     * The mask's size: the photo's, after EXIF orientation.
+     * At the photo's size (after EXIF orientation): its pixels stay in Rust until asked for,
+     * and it cuts out, tints and combines with other masks there.
      */
-    public var width: Int32
-    public var height: Int32
-    /**
-     * One byte per pixel, row after row: 255 inside the object, 0 outside.
-     */
-    public var mask: Data
+    public var mask: SegmentMask
     /**
      * Score of the chosen candidate.
      */
@@ -2743,24 +3161,14 @@ public struct Segmentation: Equatable, Hashable {
      * Which candidate `mask` is (0...3).
      */
     public var maskIndex: Int32
-    /**
-     * The rectangle enclosing the mask; absent when the mask is empty.
-     */
-    public var boundingBox: BoundingBox?
-    /**
-     * Pixels inside the mask.
-     */
-    public var area: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * The mask's size: the photo's, after EXIF orientation.
-         */width: Int32, height: Int32, 
-        /**
-         * One byte per pixel, row after row: 255 inside the object, 0 outside.
-         */mask: Data, 
+         * At the photo's size (after EXIF orientation): its pixels stay in Rust until asked for,
+         * and it cuts out, tints and combines with other masks there.
+         */mask: SegmentMask, 
         /**
          * Score of the chosen candidate.
          */score: Float, 
@@ -2769,26 +3177,28 @@ public struct Segmentation: Equatable, Hashable {
          */scores: [Float], 
         /**
          * Which candidate `mask` is (0...3).
-         */maskIndex: Int32, 
-        /**
-         * The rectangle enclosing the mask; absent when the mask is empty.
-         */boundingBox: BoundingBox?, 
-        /**
-         * Pixels inside the mask.
-         */area: Int64) {
-        self.width = width
-        self.height = height
+         */maskIndex: Int32) {
         self.mask = mask
         self.score = score
         self.scores = scores
         self.maskIndex = maskIndex
-        self.boundingBox = boundingBox
-        self.area = area
     }
 
     
 
     
+// The local Rust `Eq` implementation - only `eq` is used.
+public static func == (self: Segmentation, other: Segmentation) -> Bool {
+    return try!  FfiConverterBool.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_eq(
+            FfiConverterTypeSegmentation_lower(self),
+        FfiConverterTypeSegmentation_lower(other),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -2802,26 +3212,18 @@ public struct FfiConverterTypeSegmentation: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Segmentation {
         return
             try Segmentation(
-                width: FfiConverterInt32.read(from: &buf), 
-                height: FfiConverterInt32.read(from: &buf), 
-                mask: FfiConverterData.read(from: &buf), 
+                mask: FfiConverterTypeSegmentMask.read(from: &buf), 
                 score: FfiConverterFloat.read(from: &buf), 
                 scores: FfiConverterSequenceFloat.read(from: &buf), 
-                maskIndex: FfiConverterInt32.read(from: &buf), 
-                boundingBox: FfiConverterOptionTypeBoundingBox.read(from: &buf), 
-                area: FfiConverterInt64.read(from: &buf)
+                maskIndex: FfiConverterInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: Segmentation, into buf: inout [UInt8]) {
-        FfiConverterInt32.write(value.width, into: &buf)
-        FfiConverterInt32.write(value.height, into: &buf)
-        FfiConverterData.write(value.mask, into: &buf)
+        FfiConverterTypeSegmentMask.write(value.mask, into: &buf)
         FfiConverterFloat.write(value.score, into: &buf)
         FfiConverterSequenceFloat.write(value.scores, into: &buf)
         FfiConverterInt32.write(value.maskIndex, into: &buf)
-        FfiConverterOptionTypeBoundingBox.write(value.boundingBox, into: &buf)
-        FfiConverterInt64.write(value.area, into: &buf)
     }
 }
 
@@ -3135,6 +3537,143 @@ public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
 
 
 /**
+ * How stored pixels must be turned to stand upright: the eight EXIF orientations, named as
+ * `UIImage.Orientation` names them (`CGImagePropertyOrientation` and EXIF number them 1...8 in
+ * this order). Masks and taps are always in upright pixels.
+ */
+
+public enum Orientation: Equatable, Hashable {
+    
+    /**
+     * 1: stored upright.
+     */
+    case up
+    /**
+     * 2: mirrored left to right.
+     */
+    case upMirrored
+    /**
+     * 3: upside down.
+     */
+    case down
+    /**
+     * 4: mirrored top to bottom.
+     */
+    case downMirrored
+    /**
+     * 5: mirrored along the top-left to bottom-right diagonal.
+     */
+    case leftMirrored
+    /**
+     * 6: upright after a quarter turn clockwise (a portrait photo from a landscape sensor).
+     */
+    case right
+    /**
+     * 7: mirrored along the other diagonal.
+     */
+    case rightMirrored
+    /**
+     * 8: upright after a quarter turn anticlockwise.
+     */
+    case left
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Orientation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrientation: FfiConverterRustBuffer {
+    typealias SwiftType = Orientation
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Orientation {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .up
+        
+        case 2: return .upMirrored
+        
+        case 3: return .down
+        
+        case 4: return .downMirrored
+        
+        case 5: return .leftMirrored
+        
+        case 6: return .right
+        
+        case 7: return .rightMirrored
+        
+        case 8: return .left
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Orientation, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .up:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .upMirrored:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .down:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .downMirrored:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .leftMirrored:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .right:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .rightMirrored:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .left:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrientation_lift(_ buf: RustBuffer) throws -> Orientation {
+    return try FfiConverterTypeOrientation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrientation_lower(_ value: Orientation) -> RustBuffer {
+    return FfiConverterTypeOrientation.lower(value)
+}
+
+
+
+/**
  * Byte order of one pixel in a raw buffer.
  */
 
@@ -3341,6 +3880,30 @@ fileprivate struct FfiConverterOptionTypeEverythingListener: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeProgressListener: FfiConverterRustBuffer {
+    typealias SwiftType = ProgressListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeProgressListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeProgressListener.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeBoundingBox: FfiConverterRustBuffer {
     typealias SwiftType = BoundingBox?
 
@@ -3365,6 +3928,30 @@ fileprivate struct FfiConverterOptionTypeBoundingBox: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeMaskColor: FfiConverterRustBuffer {
+    typealias SwiftType = MaskColor?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMaskColor.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMaskColor.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypePromptBox: FfiConverterRustBuffer {
     typealias SwiftType = PromptBox?
 
@@ -3381,6 +3968,30 @@ fileprivate struct FfiConverterOptionTypePromptBox: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypePromptBox.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeOrientation: FfiConverterRustBuffer {
+    typealias SwiftType = Orientation?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOrientation.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOrientation.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3563,10 +4174,12 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
  * of 2..N points on `image_data` (a JPEG/PNG/WebP; a synthetic 4000x3000 photo when absent),
  * `runs` times each after a warm-up. Returns the report as JSON: thread count, cold start,
  * min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
- * SHA-256 of both files. It takes seconds: call it off the main thread. With `cache_dir` (as in
- * `SegmentAnything.from_files`), a second run times a load from the cache.
+ * SHA-256 of both files. With `cache_dir` (as in `SegmentAnything.from_files`), a second run
+ * times a load from the cache. It takes seconds to minutes and blocks: call it off the main
+ * thread. `progress` is told after each load and run; cancelling `cancellation` (from any
+ * thread) stops it with `Cancelled` after the step under way.
  */
-public func runBenchmark(encoderPath: String, decoderPath: String, imageData: Data? = nil, runs: Int32 = 5, points: Int32 = 2, threads: Int32 = 0, cacheDir: String? = nil)throws  -> String  {
+public func runBenchmark(encoderPath: String, decoderPath: String, imageData: Data? = nil, runs: Int32 = 5, points: Int32 = 2, threads: Int32 = 0, cacheDir: String? = nil, progress: ProgressListener? = nil, cancellation: CancellationToken? = nil)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_func_run_benchmark(
@@ -3576,7 +4189,21 @@ public func runBenchmark(encoderPath: String, decoderPath: String, imageData: Da
         FfiConverterInt32.lower(runs),
         FfiConverterInt32.lower(points),
         FfiConverterInt32.lower(threads),
-        FfiConverterOptionString.lower(cacheDir),uniffiCallStatus
+        FfiConverterOptionString.lower(cacheDir),
+        FfiConverterOptionTypeProgressListener.lower(progress),
+        FfiConverterOptionTypeCancellationToken.lower(cancellation),uniffiCallStatus
+    )
+})
+}
+/**
+ * A JPEG, PNG or WebP file's bytes as upright pixels (EXIF orientation applied, alpha 255): the
+ * picture exactly as `encodeImage` sees it, so a mask lies over it pixel for pixel.
+ */
+public func decodeImage(imageData: Data)throws  -> RgbaImage  {
+    return try  FfiConverterTypeRgbaImage_lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_func_decode_image(
+        FfiConverterData.lower(imageData),uniffiCallStatus
     )
 })
 }
@@ -3606,7 +4233,10 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_func_run_benchmark() != 32675) {
+    if (uniffi_edgesam_ffi_checksum_func_run_benchmark() != 56110) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_func_decode_image() != 37776) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_func_init_logging() != 30979) {
@@ -3639,13 +4269,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image() != 63880) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image_async() != 25088) {
+    if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image_async() != 37144) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels() != 57318) {
+    if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels() != 31304) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async() != 359) {
+    if (uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async() != 40665) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_method_segmentanything_segment() != 29082) {
@@ -3663,7 +4293,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_edgesam_ffi_checksum_method_segmentmask_bytes() != 10636) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_contains() != 11591) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_edgesam_ffi_checksum_method_segmentmask_cutout() != 1967) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_cutout_pixels() != 36212) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_method_segmentmask_height() != 14813) {
@@ -3675,10 +4311,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_edgesam_ffi_checksum_method_segmentmask_outline_polygons() != 13015) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_method_segmentmask_overlay() != 4021) {
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_overlay() != 17693) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_overlay_pixels() != 1685) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_method_segmentmask_subtract() != 13567) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_segmentmask_tinted() != 21703) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_method_segmentmask_to_coco_rle() != 525) {
@@ -3688,6 +4330,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_method_segmentmask_width() != 36109) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_edgesam_ffi_checksum_method_progresslistener_on_progress() != 38758) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new() != 27615) {
@@ -3705,14 +4350,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle() != 47442) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_segmentation() != 30453) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_edgesam_ffi_checksum_constructor_segmentmask_new() != 13094) {
         return InitializationResult.apiChecksumMismatch
     }
 
     uniffiCallbackInitEverythingListener()
+    uniffiCallbackInitProgressListener()
     return InitializationResult.ok
 }()
 

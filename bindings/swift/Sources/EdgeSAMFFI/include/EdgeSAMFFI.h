@@ -250,6 +250,13 @@ typedef void (*UniffiCallbackInterfaceEverythingListenerMethod0)(uint64_t, RustB
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROGRESS_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROGRESS_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceProgressListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_EVERYTHING_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_EVERYTHING_LISTENER
 typedef struct UniffiVTableCallbackInterfaceEverythingListener {
@@ -257,6 +264,15 @@ typedef struct UniffiVTableCallbackInterfaceEverythingListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceEverythingListenerMethod0 _Nonnull onProgress;
 } UniffiVTableCallbackInterfaceEverythingListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
+typedef struct UniffiVTableCallbackInterfaceProgressListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceProgressListenerMethod0 _Nonnull onProgress;
+} UniffiVTableCallbackInterfaceProgressListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CLONE_CANCELLATIONTOKEN
@@ -372,17 +388,17 @@ uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_encode_image(uint64_t ptr,
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_ENCODE_IMAGE_ASYNC
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_ENCODE_IMAGE_ASYNC
-uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async(uint64_t ptr, RustBuffer data, RustBuffer cancellation
+uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async(uint64_t ptr, RustBuffer data, RustBuffer progress, RustBuffer cancellation
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_ENCODE_PIXELS
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_ENCODE_PIXELS
-uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels(uint64_t ptr, RustBuffer pixels, int32_t width, int32_t height, int32_t row_stride, RustBuffer format, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels(uint64_t ptr, RustBuffer pixels, int32_t width, int32_t height, int32_t row_stride, RustBuffer format, RustBuffer orientation, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_ENCODE_PIXELS_ASYNC
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_ENCODE_PIXELS_ASYNC
-uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async(uint64_t ptr, RustBuffer pixels, int32_t width, int32_t height, int32_t row_stride, RustBuffer format, RustBuffer cancellation
+uint64_t uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async(uint64_t ptr, RustBuffer pixels, int32_t width, int32_t height, int32_t row_stride, RustBuffer format, RustBuffer orientation, RustBuffer progress, RustBuffer cancellation
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTANYTHING_SEGMENT
@@ -410,11 +426,6 @@ void uniffi_edgesam_ffi_fn_free_segmentmask(uint64_t handle, RustCallStatus *_No
 uint64_t uniffi_edgesam_ffi_fn_constructor_segmentmask_from_coco_rle(RustBuffer rle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_SEGMENTMASK_FROM_SEGMENTATION
-#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_SEGMENTMASK_FROM_SEGMENTATION
-uint64_t uniffi_edgesam_ffi_fn_constructor_segmentmask_from_segmentation(RustBuffer segmentation, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_SEGMENTMASK_NEW
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CONSTRUCTOR_SEGMENTMASK_NEW
 uint64_t uniffi_edgesam_ffi_fn_constructor_segmentmask_new(int32_t width, int32_t height, RustBuffer bytes, RustCallStatus *_Nonnull out_status
@@ -435,9 +446,19 @@ RustBuffer uniffi_edgesam_ffi_fn_method_segmentmask_bounding_box(uint64_t ptr, R
 RustBuffer uniffi_edgesam_ffi_fn_method_segmentmask_bytes(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_CONTAINS
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_CONTAINS
+int8_t uniffi_edgesam_ffi_fn_method_segmentmask_contains(uint64_t ptr, int32_t x, int32_t y, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_CUTOUT
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_CUTOUT
 RustBuffer uniffi_edgesam_ffi_fn_method_segmentmask_cutout(uint64_t ptr, RustBuffer image_data, RustBuffer crop_padding, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_CUTOUT_PIXELS
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_CUTOUT_PIXELS
+RustBuffer uniffi_edgesam_ffi_fn_method_segmentmask_cutout_pixels(uint64_t ptr, RustBuffer pixels, int32_t width, int32_t height, int32_t row_stride, RustBuffer format, RustBuffer orientation, RustBuffer crop_padding, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_HEIGHT
@@ -460,9 +481,19 @@ RustBuffer uniffi_edgesam_ffi_fn_method_segmentmask_outline_polygons(uint64_t pt
 RustBuffer uniffi_edgesam_ffi_fn_method_segmentmask_overlay(uint64_t ptr, RustBuffer image_data, RustBuffer color, int32_t outline_width, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_OVERLAY_PIXELS
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_OVERLAY_PIXELS
+RustBuffer uniffi_edgesam_ffi_fn_method_segmentmask_overlay_pixels(uint64_t ptr, RustBuffer pixels, int32_t width, int32_t height, int32_t row_stride, RustBuffer format, RustBuffer orientation, RustBuffer color, int32_t outline_width, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_SUBTRACT
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_SUBTRACT
 uint64_t uniffi_edgesam_ffi_fn_method_segmentmask_subtract(uint64_t ptr, uint64_t other, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_TINTED
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_TINTED
+RustBuffer uniffi_edgesam_ffi_fn_method_segmentmask_tinted(uint64_t ptr, RustBuffer color, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_TO_COCO_RLE
@@ -480,9 +511,54 @@ uint64_t uniffi_edgesam_ffi_fn_method_segmentmask_union(uint64_t ptr, uint64_t o
 int32_t uniffi_edgesam_ffi_fn_method_segmentmask_width(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_UNIFFI_TRAIT_EQ_EQ
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_UNIFFI_TRAIT_EQ_EQ
+int8_t uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_eq(uint64_t ptr, uint64_t other, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_UNIFFI_TRAIT_EQ_NE
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTMASK_UNIFFI_TRAIT_EQ_NE
+int8_t uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_ne(uint64_t ptr, uint64_t other, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CLONE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_CLONE_PROGRESSLISTENER
+uint64_t uniffi_edgesam_ffi_fn_clone_progresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FREE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FREE_PROGRESSLISTENER
+void uniffi_edgesam_ffi_fn_free_progresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_INIT_CALLBACK_VTABLE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_INIT_CALLBACK_VTABLE_PROGRESSLISTENER
+void uniffi_edgesam_ffi_fn_init_callback_vtable_progresslistener(const UniffiVTableCallbackInterfaceProgressListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
+void uniffi_edgesam_ffi_fn_method_progresslistener_on_progress(uint64_t ptr, RustBuffer progress, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTATION_UNIFFI_TRAIT_EQ_EQ
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTATION_UNIFFI_TRAIT_EQ_EQ
+int8_t uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_eq(RustBuffer ptr, RustBuffer other, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTATION_UNIFFI_TRAIT_EQ_NE
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_METHOD_SEGMENTATION_UNIFFI_TRAIT_EQ_NE
+int8_t uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_ne(RustBuffer ptr, RustBuffer other, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_RUN_BENCHMARK
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_RUN_BENCHMARK
-RustBuffer uniffi_edgesam_ffi_fn_func_run_benchmark(RustBuffer encoder_path, RustBuffer decoder_path, RustBuffer image_data, int32_t runs, int32_t points, int32_t threads, RustBuffer cache_dir, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_edgesam_ffi_fn_func_run_benchmark(RustBuffer encoder_path, RustBuffer decoder_path, RustBuffer image_data, int32_t runs, int32_t points, int32_t threads, RustBuffer cache_dir, RustBuffer progress, RustBuffer cancellation, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_DECODE_IMAGE
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_DECODE_IMAGE
+RustBuffer uniffi_edgesam_ffi_fn_func_decode_image(RustBuffer image_data, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_INIT_LOGGING
@@ -756,6 +832,12 @@ uint16_t uniffi_edgesam_ffi_checksum_func_run_benchmark(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_FUNC_DECODE_IMAGE
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_FUNC_DECODE_IMAGE
+uint16_t uniffi_edgesam_ffi_checksum_func_decode_image(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_FUNC_INIT_LOGGING
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_FUNC_INIT_LOGGING
 uint16_t uniffi_edgesam_ffi_checksum_func_init_logging(void
@@ -864,9 +946,21 @@ uint16_t uniffi_edgesam_ffi_checksum_method_segmentmask_bytes(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTMASK_CONTAINS
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTMASK_CONTAINS
+uint16_t uniffi_edgesam_ffi_checksum_method_segmentmask_contains(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTMASK_CUTOUT
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTMASK_CUTOUT
 uint16_t uniffi_edgesam_ffi_checksum_method_segmentmask_cutout(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTMASK_CUTOUT_PIXELS
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTMASK_CUTOUT_PIXELS
+uint16_t uniffi_edgesam_ffi_checksum_method_segmentmask_cutout_pixels(void
     
 );
 #endif
@@ -894,9 +988,21 @@ uint16_t uniffi_edgesam_ffi_checksum_method_segmentmask_overlay(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTMASK_OVERLAY_PIXELS
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTMASK_OVERLAY_PIXELS
+uint16_t uniffi_edgesam_ffi_checksum_method_segmentmask_overlay_pixels(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTMASK_SUBTRACT
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTMASK_SUBTRACT
 uint16_t uniffi_edgesam_ffi_checksum_method_segmentmask_subtract(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTMASK_TINTED
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTMASK_TINTED
+uint16_t uniffi_edgesam_ffi_checksum_method_segmentmask_tinted(void
     
 );
 #endif
@@ -915,6 +1021,12 @@ uint16_t uniffi_edgesam_ffi_checksum_method_segmentmask_union(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTMASK_WIDTH
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_SEGMENTMASK_WIDTH
 uint16_t uniffi_edgesam_ffi_checksum_method_segmentmask_width(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
+uint16_t uniffi_edgesam_ffi_checksum_method_progresslistener_on_progress(void
     
 );
 #endif
@@ -945,12 +1057,6 @@ uint16_t uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_CONSTRUCTOR_SEGMENTMASK_FROM_COCO_RLE
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_CONSTRUCTOR_SEGMENTMASK_FROM_COCO_RLE
 uint16_t uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_CONSTRUCTOR_SEGMENTMASK_FROM_SEGMENTATION
-#define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_CHECKSUM_CONSTRUCTOR_SEGMENTMASK_FROM_SEGMENTATION
-uint16_t uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_segmentation(void
     
 );
 #endif

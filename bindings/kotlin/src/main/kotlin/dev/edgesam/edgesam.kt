@@ -660,6 +660,9 @@ internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
 internal interface UniffiCallbackInterfaceEverythingListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`progress`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceProgressListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`progress`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onProgress")
 internal open class UniffiVTableCallbackInterfaceEverythingListener(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -673,6 +676,25 @@ internal open class UniffiVTableCallbackInterfaceEverythingListener(
     ): UniffiVTableCallbackInterfaceEverythingListener(`uniffiFree`,`uniffiClone`,`onProgress`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceEverythingListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onProgress` = other.`onProgress`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onProgress")
+internal open class UniffiVTableCallbackInterfaceProgressListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onProgress`: UniffiCallbackInterfaceProgressListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onProgress`: UniffiCallbackInterfaceProgressListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceProgressListener(`uniffiFree`,`uniffiClone`,`onProgress`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceProgressListener) {
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `onProgress` = other.`onProgress`
@@ -705,6 +727,8 @@ internal object IntegrityCheckingUniffiLib {
 
     internal fun ensureInitialized() = Unit
     external fun uniffi_edgesam_ffi_checksum_func_run_benchmark(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_func_decode_image(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_func_init_logging(
     ): Int
@@ -742,7 +766,11 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_edgesam_ffi_checksum_method_segmentmask_bytes(
     ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_contains(
+    ): Int
     external fun uniffi_edgesam_ffi_checksum_method_segmentmask_cutout(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_cutout_pixels(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_method_segmentmask_height(
     ): Int
@@ -752,13 +780,19 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_edgesam_ffi_checksum_method_segmentmask_overlay(
     ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_overlay_pixels(
+    ): Int
     external fun uniffi_edgesam_ffi_checksum_method_segmentmask_subtract(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_segmentmask_tinted(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_method_segmentmask_to_coco_rle(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_method_segmentmask_union(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_method_segmentmask_width(
+    ): Int
+    external fun uniffi_edgesam_ffi_checksum_method_progresslistener_on_progress(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new(
     ): Int
@@ -769,8 +803,6 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_edgesam_ffi_checksum_constructor_segmentanything_from_files(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle(
-    ): Int
-    external fun uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_segmentation(
     ): Int
     external fun uniffi_edgesam_ffi_checksum_constructor_segmentmask_new(
     ): Int
@@ -791,6 +823,7 @@ internal object UniffiLib {
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "edgesam"))
         uniffiCallbackInterfaceEverythingListener.register(this)
+        uniffiCallbackInterfaceProgressListener.register(this)
         
     }
 
@@ -839,11 +872,11 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_edgesam_ffi_fn_method_segmentanything_encode_image(`ptr`: Long,`data`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async(`ptr`: Long,`data`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
+    external fun uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async(`ptr`: Long,`data`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels(`ptr`: Long,`pixels`: RustBuffer.ByValue,`width`: Int,`height`: Int,`rowStride`: Int,`format`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels(`ptr`: Long,`pixels`: RustBuffer.ByValue,`width`: Int,`height`: Int,`rowStride`: Int,`format`: RustBuffer.ByValue,`orientation`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async(`ptr`: Long,`pixels`: RustBuffer.ByValue,`width`: Int,`height`: Int,`rowStride`: Int,`format`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
+    external fun uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async(`ptr`: Long,`pixels`: RustBuffer.ByValue,`width`: Int,`height`: Int,`rowStride`: Int,`format`: RustBuffer.ByValue,`orientation`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_edgesam_ffi_fn_method_segmentanything_segment(`ptr`: Long,`embedding`: Long,`prompt`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -855,8 +888,6 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_edgesam_ffi_fn_constructor_segmentmask_from_coco_rle(`rle`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_edgesam_ffi_fn_constructor_segmentmask_from_segmentation(`segmentation`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
     external fun uniffi_edgesam_ffi_fn_constructor_segmentmask_new(`width`: Int,`height`: Int,`bytes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_edgesam_ffi_fn_method_segmentmask_area(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -865,7 +896,11 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_edgesam_ffi_fn_method_segmentmask_bytes(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_contains(`ptr`: Long,`x`: Int,`y`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_edgesam_ffi_fn_method_segmentmask_cutout(`ptr`: Long,`imageData`: RustBuffer.ByValue,`cropPadding`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_cutout_pixels(`ptr`: Long,`pixels`: RustBuffer.ByValue,`width`: Int,`height`: Int,`rowStride`: Int,`format`: RustBuffer.ByValue,`orientation`: RustBuffer.ByValue,`cropPadding`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_edgesam_ffi_fn_method_segmentmask_height(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Int
@@ -875,15 +910,37 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_edgesam_ffi_fn_method_segmentmask_overlay(`ptr`: Long,`imageData`: RustBuffer.ByValue,`color`: RustBuffer.ByValue,`outlineWidth`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_overlay_pixels(`ptr`: Long,`pixels`: RustBuffer.ByValue,`width`: Int,`height`: Int,`rowStride`: Int,`format`: RustBuffer.ByValue,`orientation`: RustBuffer.ByValue,`color`: RustBuffer.ByValue,`outlineWidth`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_edgesam_ffi_fn_method_segmentmask_subtract(`ptr`: Long,`other`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_tinted(`ptr`: Long,`color`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_edgesam_ffi_fn_method_segmentmask_to_coco_rle(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_edgesam_ffi_fn_method_segmentmask_union(`ptr`: Long,`other`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_edgesam_ffi_fn_method_segmentmask_width(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Int
-    external fun uniffi_edgesam_ffi_fn_func_run_benchmark(`encoderPath`: RustBuffer.ByValue,`decoderPath`: RustBuffer.ByValue,`imageData`: RustBuffer.ByValue,`runs`: Int,`points`: Int,`threads`: Int,`cacheDir`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_eq(`ptr`: Long,`other`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_ne(`ptr`: Long,`other`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_edgesam_ffi_fn_clone_progresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_edgesam_ffi_fn_free_progresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_edgesam_ffi_fn_init_callback_vtable_progresslistener(`vtable`: UniffiVTableCallbackInterfaceProgressListener,
+    ): Unit
+    external fun uniffi_edgesam_ffi_fn_method_progresslistener_on_progress(`ptr`: Long,`progress`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_eq(`ptr`: RustBuffer.ByValue,`other`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_ne(`ptr`: RustBuffer.ByValue,`other`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_edgesam_ffi_fn_func_run_benchmark(`encoderPath`: RustBuffer.ByValue,`decoderPath`: RustBuffer.ByValue,`imageData`: RustBuffer.ByValue,`runs`: Int,`points`: Int,`threads`: Int,`cacheDir`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_edgesam_ffi_fn_func_decode_image(`imageData`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_edgesam_ffi_fn_func_init_logging(`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1006,7 +1063,10 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() and 0xFFFF) != 32675) {
+    if ((lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() and 0xFFFF) != 56110) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_func_decode_image() and 0xFFFF) != 37776) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_func_init_logging() and 0xFFFF) != 30979) {
@@ -1039,13 +1099,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image() and 0xFFFF) != 63880) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image_async() and 0xFFFF) != 25088) {
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image_async() and 0xFFFF) != 37144) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels() and 0xFFFF) != 57318) {
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels() and 0xFFFF) != 31304) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async() and 0xFFFF) != 359) {
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_pixels_async() and 0xFFFF) != 40665) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentanything_segment() and 0xFFFF) != 29082) {
@@ -1063,7 +1123,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_bytes() and 0xFFFF) != 10636) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_contains() and 0xFFFF) != 11591) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_cutout() and 0xFFFF) != 1967) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_cutout_pixels() and 0xFFFF) != 36212) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_height() and 0xFFFF) != 14813) {
@@ -1075,10 +1141,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_outline_polygons() and 0xFFFF) != 13015) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_overlay() and 0xFFFF) != 4021) {
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_overlay() and 0xFFFF) != 17693) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_overlay_pixels() and 0xFFFF) != 1685) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_subtract() and 0xFFFF) != 13567) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_tinted() and 0xFFFF) != 21703) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_to_coco_rle() and 0xFFFF) != 525) {
@@ -1088,6 +1160,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_width() and 0xFFFF) != 36109) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_edgesam_ffi_checksum_method_progresslistener_on_progress() and 0xFFFF) != 38758) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new() and 0xFFFF) != 27615) {
@@ -1103,9 +1178,6 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_coco_rle() and 0xFFFF) != 47442) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_from_segmentation() and 0xFFFF) != 30453) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_constructor_segmentmask_new() and 0xFFFF) != 13094) {
@@ -2591,6 +2663,323 @@ public object FfiConverterTypeImageEmbedding: FfiConverter<ImageEmbedding, Long>
 
 
 /**
+ * Told of the progress from the worker thread (hop to the UI thread to show it).
+ */
+public interface ProgressListener {
+    
+    fun `onProgress`(`progress`: Progress)
+    
+    companion object
+}
+
+/**
+ * Told of the progress from the worker thread (hop to the UI thread to show it).
+ */
+open class ProgressListenerImpl: Disposable, AutoCloseable, ProgressListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_edgesam_ffi_fn_free_progresslistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_edgesam_ffi_fn_clone_progresslistener(handle, status)
+        }
+    }
+
+    override fun `onProgress`(`progress`: Progress)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_progresslistener_on_progress(
+        it,
+        
+        FfiConverterTypeProgress.lower(`progress`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceProgressListener {
+    internal object `onProgress`: UniffiCallbackInterfaceProgressListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`progress`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeProgressListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onProgress`(
+                    FfiConverterTypeProgress.lift(`progress`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeProgressListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeProgressListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceProgressListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onProgress`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_edgesam_ffi_fn_init_callback_vtable_progresslistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProgressListener: FfiConverter<ProgressListener, Long> {
+    internal val handleMap = UniffiHandleMap<ProgressListener>()
+
+    override fun lower(value: ProgressListener): Long {
+        if (value is ProgressListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.callWithHandle { it }
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): ProgressListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ProgressListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): ProgressListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ProgressListener) = 8UL
+
+    override fun write(value: ProgressListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * An EdgeSAM encoder/decoder pair, loaded once and shared freely between threads.
  */
 public interface SegmentAnythingInterface {
@@ -2614,23 +3003,26 @@ public interface SegmentAnythingInterface {
     fun `encodeImage`(`data`: kotlin.ByteArray): ImageEmbedding
     
     /**
-     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. It returns
+     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. `progress` is
+     * told of each node of the encoder graph (a real percentage for a progress bar). It returns
      * `Cancelled` at once when `cancellation` is cancelled; cancelling the Kotlin coroutine does
      * the same by itself (in Swift, use the `encode(imageData:)` convenience, which wires the
      * Task's cancellation to a token).
      */
-    suspend fun `encodeImageAsync`(`data`: kotlin.ByteArray, `cancellation`: CancellationToken? = null): ImageEmbedding
+    suspend fun `encodeImageAsync`(`data`: kotlin.ByteArray, `progress`: ProgressListener? = null, `cancellation`: CancellationToken? = null): ImageEmbedding
     
     /**
      * Encodes raw pixels (`row_stride` bytes per row, as `CGImage.bytesPerRow` or
-     * `Bitmap.rowBytes`). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
+     * `Bitmap.rowBytes`), stored as `orientation` says (upright when absent: a `UIImage`'s
+     * `imageOrientation` or a camera frame's rotation turns them here, and the masks come back
+     * upright). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
      */
-    fun `encodePixels`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat): ImageEmbedding
+    fun `encodePixels`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat, `orientation`: Orientation? = null): ImageEmbedding
     
     /**
-     * `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
+     * `encodePixels` on a worker thread, with progress and cancellation as `encodeImageAsync`.
      */
-    suspend fun `encodePixelsAsync`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat, `cancellation`: CancellationToken? = null): ImageEmbedding
+    suspend fun `encodePixelsAsync`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat, `orientation`: Orientation? = null, `progress`: ProgressListener? = null, `cancellation`: CancellationToken? = null): ImageEmbedding
     
     /**
      * The mask for a prompt on an encoded photo. Tens of milliseconds: cheap enough per tap, but
@@ -2821,20 +3213,22 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
 
     
     /**
-     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. It returns
+     * `encodeImage` on a worker thread: `async` in Swift, `suspend` in Kotlin. `progress` is
+     * told of each node of the encoder graph (a real percentage for a progress bar). It returns
      * `Cancelled` at once when `cancellation` is cancelled; cancelling the Kotlin coroutine does
      * the same by itself (in Swift, use the `encode(imageData:)` convenience, which wires the
      * Task's cancellation to a token).
      */
     @Throws(EdgeSamException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `encodeImageAsync`(`data`: kotlin.ByteArray, `cancellation`: CancellationToken?) : ImageEmbedding {
+    override suspend fun `encodeImageAsync`(`data`: kotlin.ByteArray, `progress`: ProgressListener?, `cancellation`: CancellationToken?) : ImageEmbedding {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_image_async(
                 uniffiHandle,
                 
         FfiConverterByteArray.lower(`data`),
+        FfiConverterOptionalTypeProgressListener.lower(`progress`),
         FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
             )
         },
@@ -2851,9 +3245,11 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
     
     /**
      * Encodes raw pixels (`row_stride` bytes per row, as `CGImage.bytesPerRow` or
-     * `Bitmap.rowBytes`). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
+     * `Bitmap.rowBytes`), stored as `orientation` says (upright when absent: a `UIImage`'s
+     * `imageOrientation` or a camera frame's rotation turns them here, and the masks come back
+     * upright). Blocks: call it off the UI thread, or use `encodePixelsAsync`.
      */
-    @Throws(EdgeSamException::class)override fun `encodePixels`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat): ImageEmbedding {
+    @Throws(EdgeSamException::class)override fun `encodePixels`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat, `orientation`: Orientation?): ImageEmbedding {
             return FfiConverterTypeImageEmbedding.lift(
     callWithHandle {
     uniffiRustCallWithError(EdgeSamException) { _status ->
@@ -2864,7 +3260,8 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
         FfiConverterInt.lower(`width`),
         FfiConverterInt.lower(`height`),
         FfiConverterInt.lower(`rowStride`),
-        FfiConverterTypePixelFormat.lower(`format`),_status)
+        FfiConverterTypePixelFormat.lower(`format`),
+        FfiConverterOptionalTypeOrientation.lower(`orientation`),_status)
 }
     }
     )
@@ -2873,11 +3270,11 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
 
     
     /**
-     * `encodePixels` on a worker thread, cancellable like `encodeImageAsync`.
+     * `encodePixels` on a worker thread, with progress and cancellation as `encodeImageAsync`.
      */
     @Throws(EdgeSamException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `encodePixelsAsync`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat, `cancellation`: CancellationToken?) : ImageEmbedding {
+    override suspend fun `encodePixelsAsync`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat, `orientation`: Orientation?, `progress`: ProgressListener?, `cancellation`: CancellationToken?) : ImageEmbedding {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_edgesam_ffi_fn_method_segmentanything_encode_pixels_async(
@@ -2888,6 +3285,8 @@ open class SegmentAnything: Disposable, AutoCloseable, SegmentAnythingInterface
         FfiConverterInt.lower(`height`),
         FfiConverterInt.lower(`rowStride`),
         FfiConverterTypePixelFormat.lower(`format`),
+        FfiConverterOptionalTypeOrientation.lower(`orientation`),
+        FfiConverterOptionalTypeProgressListener.lower(`progress`),
         FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),
             )
         },
@@ -3122,7 +3521,8 @@ public object FfiConverterTypeSegmentAnything: FfiConverter<SegmentAnything, Lon
 
 
 /**
- * A mask at the photo's resolution (255 inside, 0 outside), to convert or combine.
+ * A mask at the photo's resolution (255 inside, 0 outside), to show, convert or combine. Two
+ * masks are equal when they have the same size and the same pixels inside.
  */
 public interface SegmentMaskInterface {
     
@@ -3142,11 +3542,22 @@ public interface SegmentMaskInterface {
     fun `bytes`(): kotlin.ByteArray
     
     /**
+     * Whether pixel (`x`, `y`) is inside: a hit test; false outside the photo.
+     */
+    fun `contains`(`x`: kotlin.Int, `y`: kotlin.Int): kotlin.Boolean
+    
+    /**
      * Cuts the object out of the photo (a JPEG, PNG or WebP file's bytes, EXIF orientation
      * applied, as given to `encodeImage`). Without `cropPadding` the cut-out is the photo's size;
      * with it, the mask's box grown by that many pixels (within the photo).
      */
     fun `cutout`(`imageData`: kotlin.ByteArray, `cropPadding`: kotlin.Int? = null): Cutout
+    
+    /**
+     * `cutout` of a photo given as raw pixels, exactly as to `encodePixels` (the same
+     * orientation turns them upright).
+     */
+    fun `cutoutPixels`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat, `orientation`: Orientation? = null, `cropPadding`: kotlin.Int? = null): Cutout
     
     fun `height`(): kotlin.Int
     
@@ -3162,16 +3573,27 @@ public interface SegmentMaskInterface {
     fun `outlinePolygons`(`tolerance`: kotlin.Double = 1.0): List<MaskPolygon>
     
     /**
-     * The photo (bytes as for `cutout`) with `color` blended over the selection and an outline
-     * `outlineWidth` pixels wide in white (0 draws none): R, G, B, A bytes at the mask's size,
-     * alpha 255.
+     * The photo (bytes as for `cutout`) with `color` (the default tint when absent) blended
+     * over the selection and an outline `outlineWidth` pixels wide in white (0 draws none),
+     * opaque, at the mask's size.
      */
-    fun `overlay`(`imageData`: kotlin.ByteArray, `color`: MaskColor, `outlineWidth`: kotlin.Int = 2): kotlin.ByteArray
+    fun `overlay`(`imageData`: kotlin.ByteArray, `color`: MaskColor? = null, `outlineWidth`: kotlin.Int = 2): RgbaImage
+    
+    /**
+     * `overlay` on a photo given as raw pixels, exactly as to `encodePixels`.
+     */
+    fun `overlayPixels`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat, `orientation`: Orientation? = null, `color`: MaskColor? = null, `outlineWidth`: kotlin.Int = 2): RgbaImage
     
     /**
      * Pixels inside this mask and outside `other`: takes a tap's mask away from the selection.
      */
     fun `subtract`(`other`: SegmentMask): SegmentMask
+    
+    /**
+     * The mask alone, to lay over the photo on screen: `color` (the default tint when absent)
+     * inside, transparent outside.
+     */
+    fun `tinted`(`color`: MaskColor? = null): RgbaImage
     
     /**
      * The mask as COCO RLE, exactly as `pycocotools.mask.encode` gives it.
@@ -3189,7 +3611,8 @@ public interface SegmentMaskInterface {
 }
 
 /**
- * A mask at the photo's resolution (255 inside, 0 outside), to convert or combine.
+ * A mask at the photo's resolution (255 inside, 0 outside), to show, convert or combine. Two
+ * masks are equal when they have the same size and the same pixels inside.
  */
 open class SegmentMask: Disposable, AutoCloseable, SegmentMaskInterface
 {
@@ -3356,6 +3779,24 @@ open class SegmentMask: Disposable, AutoCloseable, SegmentMaskInterface
 
     
     /**
+     * Whether pixel (`x`, `y`) is inside: a hit test; false outside the photo.
+     */override fun `contains`(`x`: kotlin.Int, `y`: kotlin.Int): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_contains(
+        it,
+        
+        FfiConverterInt.lower(`x`),
+        FfiConverterInt.lower(`y`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Cuts the object out of the photo (a JPEG, PNG or WebP file's bytes, EXIF orientation
      * applied, as given to `encodeImage`). Without `cropPadding` the cut-out is the photo's size;
      * with it, the mask's box grown by that many pixels (within the photo).
@@ -3368,6 +3809,31 @@ open class SegmentMask: Disposable, AutoCloseable, SegmentMaskInterface
         it,
         
         FfiConverterByteArray.lower(`imageData`),
+        FfiConverterOptionalInt.lower(`cropPadding`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `cutout` of a photo given as raw pixels, exactly as to `encodePixels` (the same
+     * orientation turns them upright).
+     */
+    @Throws(EdgeSamException::class)override fun `cutoutPixels`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat, `orientation`: Orientation?, `cropPadding`: kotlin.Int?): Cutout {
+            return FfiConverterTypeCutout.lift(
+    callWithHandle {
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_cutout_pixels(
+        it,
+        
+        FfiConverterByteArray.lower(`pixels`),
+        FfiConverterInt.lower(`width`),
+        FfiConverterInt.lower(`height`),
+        FfiConverterInt.lower(`rowStride`),
+        FfiConverterTypePixelFormat.lower(`format`),
+        FfiConverterOptionalTypeOrientation.lower(`orientation`),
         FfiConverterOptionalInt.lower(`cropPadding`),_status)
 }
     }
@@ -3427,19 +3893,44 @@ open class SegmentMask: Disposable, AutoCloseable, SegmentMaskInterface
 
     
     /**
-     * The photo (bytes as for `cutout`) with `color` blended over the selection and an outline
-     * `outlineWidth` pixels wide in white (0 draws none): R, G, B, A bytes at the mask's size,
-     * alpha 255.
+     * The photo (bytes as for `cutout`) with `color` (the default tint when absent) blended
+     * over the selection and an outline `outlineWidth` pixels wide in white (0 draws none),
+     * opaque, at the mask's size.
      */
-    @Throws(EdgeSamException::class)override fun `overlay`(`imageData`: kotlin.ByteArray, `color`: MaskColor, `outlineWidth`: kotlin.Int): kotlin.ByteArray {
-            return FfiConverterByteArray.lift(
+    @Throws(EdgeSamException::class)override fun `overlay`(`imageData`: kotlin.ByteArray, `color`: MaskColor?, `outlineWidth`: kotlin.Int): RgbaImage {
+            return FfiConverterTypeRgbaImage.lift(
     callWithHandle {
     uniffiRustCallWithError(EdgeSamException) { _status ->
     UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_overlay(
         it,
         
         FfiConverterByteArray.lower(`imageData`),
-        FfiConverterTypeMaskColor.lower(`color`),
+        FfiConverterOptionalTypeMaskColor.lower(`color`),
+        FfiConverterInt.lower(`outlineWidth`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `overlay` on a photo given as raw pixels, exactly as to `encodePixels`.
+     */
+    @Throws(EdgeSamException::class)override fun `overlayPixels`(`pixels`: kotlin.ByteArray, `width`: kotlin.Int, `height`: kotlin.Int, `rowStride`: kotlin.Int, `format`: PixelFormat, `orientation`: Orientation?, `color`: MaskColor?, `outlineWidth`: kotlin.Int): RgbaImage {
+            return FfiConverterTypeRgbaImage.lift(
+    callWithHandle {
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_overlay_pixels(
+        it,
+        
+        FfiConverterByteArray.lower(`pixels`),
+        FfiConverterInt.lower(`width`),
+        FfiConverterInt.lower(`height`),
+        FfiConverterInt.lower(`rowStride`),
+        FfiConverterTypePixelFormat.lower(`format`),
+        FfiConverterOptionalTypeOrientation.lower(`orientation`),
+        FfiConverterOptionalTypeMaskColor.lower(`color`),
         FfiConverterInt.lower(`outlineWidth`),_status)
 }
     }
@@ -3459,6 +3950,25 @@ open class SegmentMask: Disposable, AutoCloseable, SegmentMaskInterface
         it,
         
         FfiConverterTypeSegmentMask.lower(`other`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The mask alone, to lay over the photo on screen: `color` (the default tint when absent)
+     * inside, transparent outside.
+     */
+    @Throws(EdgeSamException::class)override fun `tinted`(`color`: MaskColor?): RgbaImage {
+            return FfiConverterTypeRgbaImage.lift(
+    callWithHandle {
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_tinted(
+        it,
+        
+        FfiConverterOptionalTypeMaskColor.lower(`color`),_status)
 }
     }
     )
@@ -3517,6 +4027,20 @@ open class SegmentMask: Disposable, AutoCloseable, SegmentMaskInterface
 
     
 
+    // The local Rust `Eq` implementation - only `eq` is used.
+    override fun equals(other: Any?): Boolean {
+        if (other !is SegmentMask) return false
+        return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_eq(
+        it,
+        
+        FfiConverterTypeSegmentMask.lower(`other`),_status)
+}
+    }
+    )
+    }
 
     
     companion object {
@@ -3531,22 +4055,6 @@ open class SegmentMask: Disposable, AutoCloseable, SegmentMaskInterface
     
         
         FfiConverterTypeCocoRle.lower(`rle`),_status)
-}
-    )
-    }
-    
-
-        
-    /**
-     * The mask of a `segment` result.
-     */
-    @Throws(EdgeSamException::class) fun `fromSegmentation`(`segmentation`: Segmentation): SegmentMask {
-            return FfiConverterTypeSegmentMask.lift(
-    uniffiRustCallWithError(EdgeSamException) { _status ->
-    UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_segmentation(
-    
-        
-        FfiConverterTypeSegmentation.lower(`segmentation`),_status)
 }
     )
     }
@@ -3770,10 +4278,9 @@ public object FfiConverterTypeCocoRle: FfiConverterRustBuffer<CocoRle> {
  */
 data class Cutout (
     /**
-     * `region.width * region.height * 4` bytes, R, G, B, A, straight alpha: 255 inside the
-     * mask, 0 (and black) outside.
+     * `region`'s size: alpha 255 inside the mask, 0 (and black) outside.
      */
-    var `rgba`: kotlin.ByteArray
+    var `image`: RgbaImage
     , 
     var `region`: BoundingBox
     
@@ -3792,18 +4299,18 @@ data class Cutout (
 public object FfiConverterTypeCutout: FfiConverterRustBuffer<Cutout> {
     override fun read(buf: ByteBuffer): Cutout {
         return Cutout(
-            FfiConverterByteArray.read(buf),
+            FfiConverterTypeRgbaImage.read(buf),
             FfiConverterTypeBoundingBox.read(buf),
         )
     }
 
     override fun allocationSize(value: Cutout) = (
-            FfiConverterByteArray.allocationSize(value.`rgba`) +
+            FfiConverterTypeRgbaImage.allocationSize(value.`image`) +
             FfiConverterTypeBoundingBox.allocationSize(value.`region`)
     )
 
     override fun write(value: Cutout, buf: ByteBuffer) {
-            FfiConverterByteArray.write(value.`rgba`, buf)
+            FfiConverterTypeRgbaImage.write(value.`image`, buf)
             FfiConverterTypeBoundingBox.write(value.`region`, buf)
     }
 }
@@ -3944,7 +4451,8 @@ public object FfiConverterTypeEverythingProgress: FfiConverterRustBuffer<Everyth
 
 
 /**
- * A colour; `alpha` is how strongly it covers the photo (0 not at all, 255 entirely).
+ * A colour; `alpha` is how strongly it covers the photo (0 not at all, 255 entirely). Where a
+ * call takes an optional colour, none means the library's default tint, half-transparent blue.
  */
 data class MaskColor (
     var `red`: kotlin.UByte
@@ -3953,7 +4461,7 @@ data class MaskColor (
     , 
     var `blue`: kotlin.UByte
     , 
-    var `alpha`: kotlin.UByte = 128u 
+    var `alpha`: kotlin.UByte
     
 ){
     
@@ -4077,6 +4585,48 @@ public object FfiConverterTypeMaskPolygon: FfiConverterRustBuffer<MaskPolygon> {
 
 
 /**
+ * How far a long call is: `done` of `total` steps (the encoder graph's nodes for an encode, the
+ * timed runs for a benchmark). `done == total` once it has finished.
+ */
+data class Progress (
+    var `done`: kotlin.Int
+    , 
+    var `total`: kotlin.Int
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProgress: FfiConverterRustBuffer<Progress> {
+    override fun read(buf: ByteBuffer): Progress {
+        return Progress(
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Progress) = (
+            FfiConverterInt.allocationSize(value.`done`) +
+            FfiConverterInt.allocationSize(value.`total`)
+    )
+
+    override fun write(value: Progress, buf: ByteBuffer) {
+            FfiConverterInt.write(value.`done`, buf)
+            FfiConverterInt.write(value.`total`, buf)
+    }
+}
+
+
+
+/**
  * A box from two opposite corners, in the photo's pixels, in any order.
  *
  * This and the other records mirror the core's types field for field: the FFI crate is the one
@@ -4179,6 +4729,53 @@ public object FfiConverterTypePromptPoint: FfiConverterRustBuffer<PromptPoint> {
 
 
 /**
+ * An 8-bit picture to show: `width * height * 4` bytes, R, G, B, A with straight alpha, row
+ * after row (the layout of `Bitmap.Config.ARGB_8888` and of a `CGImage` with alpha last).
+ */
+data class RgbaImage (
+    var `width`: kotlin.Int
+    , 
+    var `height`: kotlin.Int
+    , 
+    var `rgba`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRgbaImage: FfiConverterRustBuffer<RgbaImage> {
+    override fun read(buf: ByteBuffer): RgbaImage {
+        return RgbaImage(
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RgbaImage) = (
+            FfiConverterInt.allocationSize(value.`width`) +
+            FfiConverterInt.allocationSize(value.`height`) +
+            FfiConverterByteArray.allocationSize(value.`rgba`)
+    )
+
+    override fun write(value: RgbaImage, buf: ByteBuffer) {
+            FfiConverterInt.write(value.`width`, buf)
+            FfiConverterInt.write(value.`height`, buf)
+            FfiConverterByteArray.write(value.`rgba`, buf)
+    }
+}
+
+
+
+/**
  * Points, a box, or both; `mask_index` (0...3) overrides the default choice of candidate.
  */
 data class SegmentPrompt (
@@ -4225,20 +4822,14 @@ public object FfiConverterTypeSegmentPrompt: FfiConverterRustBuffer<SegmentPromp
 
 
 /**
- * The answer to one tap.
+ * The answer to one tap. Two answers are equal when their masks, scores and choice are.
  */
 data class Segmentation (
     /**
-     * The mask's size: the photo's, after EXIF orientation.
+     * At the photo's size (after EXIF orientation): its pixels stay in Rust until asked for,
+     * and it cuts out, tints and combines with other masks there.
      */
-    var `width`: kotlin.Int
-    , 
-    var `height`: kotlin.Int
-    , 
-    /**
-     * One byte per pixel, row after row: 255 inside the object, 0 outside.
-     */
-    var `mask`: kotlin.ByteArray
+    var `mask`: SegmentMask
     , 
     /**
      * Score of the chosen candidate.
@@ -4254,22 +4845,34 @@ data class Segmentation (
      * Which candidate `mask` is (0...3).
      */
     var `maskIndex`: kotlin.Int
-    , 
-    /**
-     * The rectangle enclosing the mask; absent when the mask is empty.
-     */
-    var `boundingBox`: BoundingBox?
-    , 
-    /**
-     * Pixels inside the mask.
-     */
-    var `area`: kotlin.Long
     
-){
+): Disposable{
     
 
     
 
+    // The local Rust `Eq` implementation - only `eq` is used.
+    override fun equals(other: Any?): Boolean {
+        if (other !is Segmentation) return false
+        return FfiConverterBoolean.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_eq(FfiConverterTypeSegmentation.lower(this),
+        
+        FfiConverterTypeSegmentation.lower(`other`),_status)
+}
+    )
+    }
+    
+    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
+    override fun destroy() {
+        
+    Disposable.destroy(
+        this.`mask`,
+        this.`score`,
+        this.`scores`,
+        this.`maskIndex`
+    )
+    }
     
     companion object
 }
@@ -4280,37 +4883,25 @@ data class Segmentation (
 public object FfiConverterTypeSegmentation: FfiConverterRustBuffer<Segmentation> {
     override fun read(buf: ByteBuffer): Segmentation {
         return Segmentation(
-            FfiConverterInt.read(buf),
-            FfiConverterInt.read(buf),
-            FfiConverterByteArray.read(buf),
+            FfiConverterTypeSegmentMask.read(buf),
             FfiConverterFloat.read(buf),
             FfiConverterSequenceFloat.read(buf),
             FfiConverterInt.read(buf),
-            FfiConverterOptionalTypeBoundingBox.read(buf),
-            FfiConverterLong.read(buf),
         )
     }
 
     override fun allocationSize(value: Segmentation) = (
-            FfiConverterInt.allocationSize(value.`width`) +
-            FfiConverterInt.allocationSize(value.`height`) +
-            FfiConverterByteArray.allocationSize(value.`mask`) +
+            FfiConverterTypeSegmentMask.allocationSize(value.`mask`) +
             FfiConverterFloat.allocationSize(value.`score`) +
             FfiConverterSequenceFloat.allocationSize(value.`scores`) +
-            FfiConverterInt.allocationSize(value.`maskIndex`) +
-            FfiConverterOptionalTypeBoundingBox.allocationSize(value.`boundingBox`) +
-            FfiConverterLong.allocationSize(value.`area`)
+            FfiConverterInt.allocationSize(value.`maskIndex`)
     )
 
     override fun write(value: Segmentation, buf: ByteBuffer) {
-            FfiConverterInt.write(value.`width`, buf)
-            FfiConverterInt.write(value.`height`, buf)
-            FfiConverterByteArray.write(value.`mask`, buf)
+            FfiConverterTypeSegmentMask.write(value.`mask`, buf)
             FfiConverterFloat.write(value.`score`, buf)
             FfiConverterSequenceFloat.write(value.`scores`, buf)
             FfiConverterInt.write(value.`maskIndex`, buf)
-            FfiConverterOptionalTypeBoundingBox.write(value.`boundingBox`, buf)
-            FfiConverterLong.write(value.`area`, buf)
     }
 }
 
@@ -4638,6 +5229,75 @@ public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
 
 
 /**
+ * How stored pixels must be turned to stand upright: the eight EXIF orientations, named as
+ * `UIImage.Orientation` names them (`CGImagePropertyOrientation` and EXIF number them 1...8 in
+ * this order). Masks and taps are always in upright pixels.
+ */
+
+enum class Orientation {
+    
+    /**
+     * 1: stored upright.
+     */
+    UP,
+    /**
+     * 2: mirrored left to right.
+     */
+    UP_MIRRORED,
+    /**
+     * 3: upside down.
+     */
+    DOWN,
+    /**
+     * 4: mirrored top to bottom.
+     */
+    DOWN_MIRRORED,
+    /**
+     * 5: mirrored along the top-left to bottom-right diagonal.
+     */
+    LEFT_MIRRORED,
+    /**
+     * 6: upright after a quarter turn clockwise (a portrait photo from a landscape sensor).
+     */
+    RIGHT,
+    /**
+     * 7: mirrored along the other diagonal.
+     */
+    RIGHT_MIRRORED,
+    /**
+     * 8: upright after a quarter turn anticlockwise.
+     */
+    LEFT;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOrientation: FfiConverterRustBuffer<Orientation> {
+    override fun read(buf: ByteBuffer) = try {
+        Orientation.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Orientation) = 4UL
+
+    override fun write(value: Orientation, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * Byte order of one pixel in a raw buffer.
  */
 
@@ -4848,6 +5508,38 @@ public object FfiConverterOptionalTypeEverythingListener: FfiConverterRustBuffer
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeProgressListener: FfiConverterRustBuffer<ProgressListener?> {
+    override fun read(buf: ByteBuffer): ProgressListener? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeProgressListener.read(buf)
+    }
+
+    override fun allocationSize(value: ProgressListener?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeProgressListener.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ProgressListener?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeProgressListener.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeBoundingBox: FfiConverterRustBuffer<BoundingBox?> {
     override fun read(buf: ByteBuffer): BoundingBox? {
         if (buf.get().toInt() == 0) {
@@ -4880,6 +5572,38 @@ public object FfiConverterOptionalTypeBoundingBox: FfiConverterRustBuffer<Boundi
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeMaskColor: FfiConverterRustBuffer<MaskColor?> {
+    override fun read(buf: ByteBuffer): MaskColor? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeMaskColor.read(buf)
+    }
+
+    override fun allocationSize(value: MaskColor?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeMaskColor.allocationSize(value)
+        }
+    }
+
+    override fun write(value: MaskColor?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeMaskColor.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypePromptBox: FfiConverterRustBuffer<PromptBox?> {
     override fun read(buf: ByteBuffer): PromptBox? {
         if (buf.get().toInt() == 0) {
@@ -4902,6 +5626,38 @@ public object FfiConverterOptionalTypePromptBox: FfiConverterRustBuffer<PromptBo
         } else {
             buf.put(1)
             FfiConverterTypePromptBox.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeOrientation: FfiConverterRustBuffer<Orientation?> {
+    override fun read(buf: ByteBuffer): Orientation? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeOrientation.read(buf)
+    }
+
+    override fun allocationSize(value: Orientation?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeOrientation.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Orientation?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeOrientation.write(value, buf)
         }
     }
 }
@@ -5058,10 +5814,12 @@ public object FfiConverterSequenceTypePromptPoint: FfiConverterRustBuffer<List<P
          * of 2..N points on `image_data` (a JPEG/PNG/WebP; a synthetic 4000x3000 photo when absent),
          * `runs` times each after a warm-up. Returns the report as JSON: thread count, cold start,
          * min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
-         * SHA-256 of both files. It takes seconds: call it off the main thread. With `cache_dir` (as in
-         * `SegmentAnything.from_files`), a second run times a load from the cache.
+         * SHA-256 of both files. With `cache_dir` (as in `SegmentAnything.from_files`), a second run
+         * times a load from the cache. It takes seconds to minutes and blocks: call it off the main
+         * thread. `progress` is told after each load and run; cancelling `cancellation` (from any
+         * thread) stops it with `Cancelled` after the step under way.
          */
-    @Throws(EdgeSamException::class) fun `runBenchmark`(`encoderPath`: kotlin.String, `decoderPath`: kotlin.String, `imageData`: kotlin.ByteArray? = null, `runs`: kotlin.Int = 5, `points`: kotlin.Int = 2, `threads`: kotlin.Int = 0, `cacheDir`: kotlin.String? = null): kotlin.String {
+    @Throws(EdgeSamException::class) fun `runBenchmark`(`encoderPath`: kotlin.String, `decoderPath`: kotlin.String, `imageData`: kotlin.ByteArray? = null, `runs`: kotlin.Int = 5, `points`: kotlin.Int = 2, `threads`: kotlin.Int = 0, `cacheDir`: kotlin.String? = null, `progress`: ProgressListener? = null, `cancellation`: CancellationToken? = null): kotlin.String {
             return FfiConverterString.lift(
     uniffiRustCallWithError(EdgeSamException) { _status ->
     UniffiLib.uniffi_edgesam_ffi_fn_func_run_benchmark(
@@ -5073,7 +5831,25 @@ public object FfiConverterSequenceTypePromptPoint: FfiConverterRustBuffer<List<P
         FfiConverterInt.lower(`runs`),
         FfiConverterInt.lower(`points`),
         FfiConverterInt.lower(`threads`),
-        FfiConverterOptionalString.lower(`cacheDir`),_status)
+        FfiConverterOptionalString.lower(`cacheDir`),
+        FfiConverterOptionalTypeProgressListener.lower(`progress`),
+        FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * A JPEG, PNG or WebP file's bytes as upright pixels (EXIF orientation applied, alpha 255): the
+         * picture exactly as `encodeImage` sees it, so a mask lies over it pixel for pixel.
+         */
+    @Throws(EdgeSamException::class) fun `decodeImage`(`imageData`: kotlin.ByteArray): RgbaImage {
+            return FfiConverterTypeRgbaImage.lift(
+    uniffiRustCallWithError(EdgeSamException) { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_func_decode_image(
+    
+        
+        FfiConverterByteArray.lower(`imageData`),_status)
 }
     )
     }
