@@ -36,33 +36,30 @@ data class ImageSize(val width: Int, val height: Int)
 val ImageEmbedding.size: ImageSize
     get() = ImageSize(width(), height())
 
-// Segmentations.
+// Masks.
 
-/** The mask's size, the photo's. */
-val Segmentation.size: ImageSize
-    get() = ImageSize(width, height)
+/** The mask's size, the photo's (after EXIF orientation or the given [Orientation]). */
+val SegmentMask.size: ImageSize
+    get() = ImageSize(width(), height())
 
-/** True when no pixel is inside the mask (its [Segmentation.boundingBox] is then null). */
-val Segmentation.isEmpty: Boolean
-    get() = area == 0L
+/** True when no pixel is inside the mask (its [SegmentMask.boundingBox] is then null). */
+val SegmentMask.isEmpty: Boolean
+    get() = area() == 0L
 
-/**
- * Whether pixel ([x], [y]) is inside the mask; false outside the photo. O(1): use it for hit tests.
- */
-fun Segmentation.contains(x: Int, y: Int): Boolean =
-    x in 0 until width && y in 0 until height && mask[y * width + x] != 0.toByte()
+// Progress.
 
 /**
- * Same size and same mask bytes. `Segmentation.equals` (a generated data class) compares the
- * `mask` ByteArray by reference, so two identical answers are never `==`; compare with this.
+ * A [ProgressListener] from a lambda: `ProgressListener { p -> ... }`. It is called on the
+ * library's worker thread: hop to the UI thread to show the progress.
  */
-fun Segmentation.sameMaskAs(other: Segmentation): Boolean =
-    width == other.width && height == other.height && mask.contentEquals(other.mask)
+operator fun ProgressListener.Companion.invoke(block: (Progress) -> Unit): ProgressListener =
+    object : ProgressListener {
+        override fun onProgress(progress: Progress) = block(progress)
+    }
 
-/** [sameMaskAs], and the same scores, choice of candidate, box and area. */
-fun Segmentation.sameAs(other: Segmentation): Boolean =
-    sameMaskAs(other) && score == other.score && scores == other.scores &&
-        maskIndex == other.maskIndex && boundingBox == other.boundingBox && area == other.area
+/** How far the call is, from 0 to 1 (for a progress bar); 0 while the total is unknown. */
+val Progress.fraction: Float
+    get() = if (total > 0) done.coerceIn(0, total).toFloat() / total else 0f
 
 // Errors.
 
@@ -89,22 +86,26 @@ val EdgeSamException.reason: String
 
 /**
  * Encodes a JPEG, PNG or WebP file's bytes on a worker thread without blocking the caller:
- * `encodeImageAsync` under a shorter name.
+ * `encodeImageAsync` under a shorter name. [progress] is told of each step of the encoder (from
+ * the worker thread), up to `done == total`.
  *
  * Cancellation: cancelling the calling coroutine (its Job, a `withTimeout`, a finished
  * `viewModelScope`) makes this throw `CancellationException` at once, and the Rust side is told
- * too: dropping the call cancels its token, so the worker stops at its next step (after decoding,
- * before the encoder runs) and its result is discarded. A step already running (decoding, or
- * the encoder itself) finishes on the worker thread in the background first. Pass a
+ * too: dropping the call cancels its token, so the worker stops at its next step (after
+ * decoding, or at the next node of the encoder) and its result is discarded. Pass a
  * [CancellationToken] to also cancel from outside the coroutine (a "Stop" button); the call then
  * throws [EdgeSamException.Cancelled].
  */
-suspend fun SegmentAnything.encode(bytes: ByteArray, cancellation: CancellationToken? = null): ImageEmbedding =
-    encodeImageAsync(bytes, cancellation)
+suspend fun SegmentAnything.encode(
+    bytes: ByteArray,
+    progress: ProgressListener? = null,
+    cancellation: CancellationToken? = null,
+): ImageEmbedding = encodeImageAsync(bytes, progress, cancellation)
 
 /**
  * Encodes raw pixels on a worker thread (`rowStride` bytes per row, e.g. `Bitmap.rowBytes` with
- * the bytes of `Bitmap.copyPixelsToBuffer`), cancellable like [encode].
+ * the bytes of `Bitmap.copyPixelsToBuffer`), stored as [orientation] says (upright when null; the
+ * masks come back upright), with progress and cancellation as the other [encode].
  */
 suspend fun SegmentAnything.encode(
     pixels: ByteArray,
@@ -112,5 +113,7 @@ suspend fun SegmentAnything.encode(
     height: Int,
     rowStride: Int = width * 4,
     format: PixelFormat = PixelFormat.RGBA8,
+    orientation: Orientation? = null,
+    progress: ProgressListener? = null,
     cancellation: CancellationToken? = null,
-): ImageEmbedding = encodePixelsAsync(pixels, width, height, rowStride, format, cancellation)
+): ImageEmbedding = encodePixelsAsync(pixels, width, height, rowStride, format, orientation, progress, cancellation)

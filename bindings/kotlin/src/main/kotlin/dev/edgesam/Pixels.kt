@@ -20,7 +20,7 @@ fun argbToRgba(argb: IntArray): ByteArray {
     return rgba
 }
 
-/** R, G, B, A bytes ([Cutout.rgba], [SegmentMask.overlay]) as ARGB_8888 colour ints for a Bitmap. */
+/** R, G, B, A bytes (an [RgbaImage]'s) as ARGB_8888 colour ints for a Bitmap. */
 fun rgbaToArgb(rgba: ByteArray): IntArray {
     require(rgba.size % 4 == 0) { "${rgba.size} bytes are not whole R, G, B, A pixels" }
     return IntArray(rgba.size / 4) { i ->
@@ -32,18 +32,13 @@ fun rgbaToArgb(rgba: ByteArray): IntArray {
     }
 }
 
-/** The default tint of a mask overlay: the CLI's blue at half opacity (0xAARRGGBB). */
-const val DEFAULT_MASK_TINT: Int = 0x801E90FF.toInt()
-
 /**
- * A mask (one byte per pixel, non-zero inside) as ARGB_8888 colour ints: [tint] (0xAARRGGBB,
- * straight alpha) inside, transparent outside, to draw over the photo.
+ * This picture ([Cutout.image], [SegmentMask.tinted], [SegmentMask.overlay], [decodeImage]) as
+ * ARGB_8888 colour ints of [RgbaImage.width] per row, for `Bitmap.createBitmap`.
  */
-fun maskToArgb(mask: ByteArray, tint: Int = DEFAULT_MASK_TINT): IntArray =
-    IntArray(mask.size) { i -> if (mask[i] != 0.toByte()) tint else 0 }
-
-/** This mask in [tint] on transparency, as ARGB_8888 colour ints of [Segmentation.width] per row. */
-fun Segmentation.toArgbPixels(tint: Int = DEFAULT_MASK_TINT): IntArray = maskToArgb(mask, tint)
-
-/** This cut-out as ARGB_8888 colour ints of `region.width` per row. */
-fun Cutout.toArgbPixels(): IntArray = rgbaToArgb(rgba)
+fun RgbaImage.toArgbPixels(): IntArray {
+    require(rgba.size.toLong() == width.toLong() * height * 4) {
+        "${rgba.size} bytes are not ${width}x$height R, G, B, A pixels"
+    }
+    return rgbaToArgb(rgba)
+}

@@ -1,11 +1,11 @@
 package dev.edgesam
 
 import dev.edgesam.Fixtures.assertSameSegmentation
+import java.util.Collections
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
-import org.junit.jupiter.api.Assertions.assertNotEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
@@ -51,53 +51,32 @@ class ConveniencesTest {
     }
 
     @Test
-    fun `the size of an embedding and of a segmentation`() {
+    fun `the size of an embedding and of a mask`() {
         assertEquals(ImageSize(Fixtures.WIDTH, Fixtures.HEIGHT), emb.size)
-        assertEquals(emb.size, model.segment(emb, Fixtures.prompts[0]).size)
+        assertEquals(emb.size, model.segment(emb, Fixtures.prompts[0]).mask.size)
         val tall = model.encodeImage(Fixtures.png(Fixtures.drawPhoto(120, 300)))
         assertEquals(ImageSize(120, 300), tall.size)
     }
 
     @Test
-    fun `sameMaskAs compares the mask bytes, where == compares references`() {
-        val a = model.segment(emb, Fixtures.prompts[0])
-        val b = model.segment(emb, Fixtures.prompts[0])
-        assertNotEquals(a, b, "generated equals compares ByteArray by reference (if this changes, sameMaskAs is moot)")
-        assertTrue(a.sameMaskAs(b))
-        assertTrue(a.sameAs(b))
-        assertTrue(a.sameMaskAs(a.copy(mask = a.mask.copyOf(), score = -1f)), "only size and bytes count")
-        assertFalse(a.sameAs(a.copy(mask = a.mask.copyOf(), score = -1f)), "sameAs also compares the scores")
-
-        val flipped = a.mask.copyOf().also { it[it.size / 2] = (it[it.size / 2].toInt() xor 0xFF).toByte() }
-        assertFalse(a.sameMaskAs(a.copy(mask = flipped)), "one pixel differs")
-        assertFalse(a.sameMaskAs(a.copy(width = a.height, height = a.width)), "same bytes, another shape")
-
-        val results = Fixtures.prompts.map { model.segment(emb, it) }
-        for (i in results.indices) {
-            for (j in results.indices) {
-                assertEquals(results[i].mask.contentEquals(results[j].mask), results[i].sameMaskAs(results[j]), "prompts $i and $j")
-            }
+    fun `isEmpty agrees with the area`() {
+        for ((i, prompt) in Fixtures.prompts.withIndex()) {
+            val mask = model.segment(emb, prompt).mask
+            assertEquals(mask.area() == 0L, mask.isEmpty, "prompt $i")
         }
+        assertTrue(SegmentMask(3, 2, ByteArray(6)).isEmpty)
+        assertFalse(SegmentMask(3, 2, byteArrayOf(0, 0, 0, 0, 9, 0)).isEmpty)
     }
 
     @Test
-    fun `contains and isEmpty agree with the mask bytes`() {
-        for ((i, prompt) in Fixtures.prompts.withIndex()) {
-            val s = model.segment(emb, prompt)
-            var inside = 0L
-            for (y in 0 until s.height) {
-                for (x in 0 until s.width) {
-                    val byte = s.mask[y * s.width + x].toInt() and 0xFF
-                    assertEquals(byte == 255, s.contains(x, y), "prompt $i, ($x, $y)")
-                    if (byte == 255) inside++
-                }
-            }
-            assertEquals(s.area, inside, "prompt $i")
-            assertEquals(inside == 0L, s.isEmpty, "prompt $i")
-            for ((x, y) in listOf(-1 to 0, 0 to -1, s.width to 0, 0 to s.height, Int.MIN_VALUE to Int.MAX_VALUE)) {
-                assertFalse(s.contains(x, y), "($x, $y) is outside the photo")
-            }
-        }
+    fun `a ProgressListener from a lambda, and the fraction done`() {
+        val seen = mutableListOf<Progress>()
+        val listener = ProgressListener { seen += it }
+        listener.onProgress(Progress(done = 1, total = 4))
+        assertEquals(listOf(Progress(1, 4)), seen)
+        assertEquals(0.25f, Progress(1, 4).fraction)
+        assertEquals(1f, Progress(4, 4).fraction)
+        assertEquals(0f, Progress(0, 0).fraction, "no total yet")
     }
 
     @Test
@@ -116,7 +95,7 @@ class ConveniencesTest {
     fun `suspend encode equals the blocking encoders`() {
         runBlocking {
             assertArrayEquals(emb.toBytes(), model.encode(Fixtures.photoPng).toBytes())
-            // Defaults: tightly packed RGBA rows.
+            // Defaults: tightly packed RGBA rows, upright.
             val rgba = Fixtures.rgba(Fixtures.photo, Fixtures.WIDTH * 4)
             assertArrayEquals(emb.toBytes(), model.encode(rgba, Fixtures.WIDTH, Fixtures.HEIGHT).toBytes())
             val padded = Fixtures.rgba(Fixtures.photo, Fixtures.WIDTH * 4 + 8)
@@ -124,9 +103,28 @@ class ConveniencesTest {
                 emb.toBytes(),
                 model.encode(padded, Fixtures.WIDTH, Fixtures.HEIGHT, rowStride = Fixtures.WIDTH * 4 + 8).toBytes(),
             )
+            val sideways = Fixtures.rgba(Fixtures.storedRight(Fixtures.photo), Fixtures.HEIGHT * 4)
+            assertArrayEquals(
+                emb.toBytes(),
+                model.encode(sideways, Fixtures.HEIGHT, Fixtures.WIDTH, orientation = Orientation.RIGHT).toBytes(),
+            )
         }
         assertThrows<EdgeSamException.BadImage> { runBlocking { model.encode(ByteArray(0)) } }
         assertThrows<EdgeSamException.BadImage> { runBlocking { model.encode(ByteArray(16), -2, 2) } }
+    }
+
+    @Test
+    fun `the suspend encodes pass their progress listener on`() {
+        // What the reports say is EncodeProgressTest's.
+        val rgba = Fixtures.rgba(Fixtures.photo, Fixtures.WIDTH * 4)
+        for (encode in listOf<suspend (ProgressListener) -> ImageEmbedding>(
+            { model.encode(Fixtures.photoPng, progress = it) },
+            { model.encode(rgba, Fixtures.WIDTH, Fixtures.HEIGHT, progress = it) },
+        )) {
+            val seen = Collections.synchronizedList(mutableListOf<Progress>())
+            runBlocking { encode(ProgressListener { seen += it }) }
+            assertTrue(seen.isNotEmpty() && seen.last().let { it.done == it.total }, "reports: $seen")
+        }
     }
 
     @Test

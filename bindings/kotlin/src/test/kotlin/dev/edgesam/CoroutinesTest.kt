@@ -94,9 +94,9 @@ class CoroutinesTest {
         // The contract of the Rust test a_token_outlives_a_finished_call (bindings/src/background.rs):
         // a call that finished leaves its token uncancelled, so the token serves the next call too.
         CancellationToken().use { token ->
-            val first = runBlocking { model.encodeImageAsync(Fixtures.photoPng, token) }
+            val first = runBlocking { model.encodeImageAsync(Fixtures.photoPng, cancellation = token) }
             assertFalse(token.isCancelled(), "a finished call cancelled its token")
-            val second = runBlocking { model.encodeImageAsync(Fixtures.photoPng, token) }
+            val second = runBlocking { model.encodeImageAsync(Fixtures.photoPng, cancellation = token) }
             assertArrayEquals(first.toBytes(), second.toBytes())
             assertFalse(token.isCancelled())
         }
@@ -111,9 +111,11 @@ class CoroutinesTest {
             token.cancel()
             token.cancel() // twice is fine
             assertTrue(token.isCancelled())
-            assertThrows<EdgeSamException.Cancelled> { runBlocking { model.encodeImageAsync(Fixtures.photoPng, token) } }
+            assertThrows<EdgeSamException.Cancelled> { runBlocking { model.encodeImageAsync(Fixtures.photoPng, cancellation = token) } }
             assertThrows<EdgeSamException.Cancelled> {
-                runBlocking { model.encodePixelsAsync(pixels, Fixtures.WIDTH, Fixtures.HEIGHT, stride, PixelFormat.RGBA8, token) }
+                runBlocking {
+                    model.encodePixelsAsync(pixels, Fixtures.WIDTH, Fixtures.HEIGHT, stride, PixelFormat.RGBA8, cancellation = token)
+                }
             }
             val untouched = Gate()
             val e = runBlocking { heldEverything(untouched, token).second.await().exceptionOrNull() }

@@ -5,6 +5,11 @@ import dev.edgesam.demo.session.PhotoGesture
 import dev.edgesam.demo.session.PromptHistory
 import dev.edgesam.demo.session.Spot
 import dev.edgesam.demo.session.runHarness
+import java.util.Collections
+import kotlin.coroutines.cancellation.CancellationException
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.job
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
@@ -45,7 +50,7 @@ class DemoSessionTest {
         )
         assertEquals(byHand, history.current)
         val s = runBlocking { Fixtures.model.segmentAsync(Fixtures.embedding, history.current!!) }
-        assertTrue(s.sameAs(Fixtures.model.segment(Fixtures.embedding, byHand)))
+        Fixtures.assertSameSegmentation(Fixtures.model.segment(Fixtures.embedding, byHand), s)
         history = history.undo()
         assertEquals(2, history.current!!.points.size)
         assertNull(history.current!!.box)
@@ -53,10 +58,30 @@ class DemoSessionTest {
     }
 
     @Test
-    fun `the Benchmark screen's harness call returns the report`() {
+    fun `the Benchmark screen's harness call returns the report and tells its progress`() {
+        val seen = Collections.synchronizedList(mutableListOf<Progress>())
         val json = runBlocking {
-            runHarness(Fixtures.encoderFile.path, Fixtures.decoderFile.path, runs = 1, threads = 1)
+            runHarness(Fixtures.encoderFile.path, Fixtures.decoderFile.path, runs = 1, threads = 1, ProgressListener { seen += it })
         }
         assertTrue(json.trimStart().startsWith("{") && json.contains("cold_start"), json.take(200))
+        assertEquals((0..seen.last().total).toList(), seen.map { it.done })
+    }
+
+    @Test
+    fun `cancelling the harness's coroutine stops the harness after the step under way`() {
+        val seen = Collections.synchronizedList(mutableListOf<Progress>())
+        val outcome = runBlocking {
+            val run = async(Dispatchers.Default) {
+                val harness = coroutineContext.job
+                runHarness(Fixtures.encoderFile.path, Fixtures.decoderFile.path, runs = 1, threads = 1, ProgressListener {
+                    seen += it
+                    if (it.done == 2) harness.cancel()
+                })
+            }
+            runCatching { run.await() }
+        }
+        assertTrue(outcome.exceptionOrNull() is CancellationException, "got $outcome")
+        // The harness returned (its coroutine ended with it) right after the cancelling step.
+        assertEquals(listOf(0, 1, 2), seen.map { it.done })
     }
 }

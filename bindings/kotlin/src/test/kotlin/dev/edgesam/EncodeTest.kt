@@ -5,7 +5,10 @@ import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Test
 
-/** 2. A PNG and the same photo as padded RGBA pixels encode to the same embedding. */
+/**
+ * 2. A PNG and the same photo as padded RGBA, BGRA or RGB pixels, upright or stored sideways with
+ * their orientation, encode to the same embedding.
+ */
 class EncodeTest {
     @Test
     fun `png bytes and padded rgba pixels give identical segmentations`() {
@@ -53,5 +56,21 @@ class EncodeTest {
         val model = Fixtures.model
         assertArrayEquals(expected, model.encodePixels(bgra, w, h, w * 4, PixelFormat.BGRA8).toBytes())
         assertArrayEquals(expected, model.encodePixels(rgb, w, h, w * 3, PixelFormat.RGB8).toBytes())
+    }
+
+    @Test
+    fun `pixels stored sideways encode as the upright photo when their orientation is given`() {
+        val model = Fixtures.model
+        val stored = Fixtures.storedRight(Fixtures.photo)
+        val sideways = Fixtures.rgba(stored, stored.width * 4)
+        val upright = model.encodePixels(sideways, stored.width, stored.height, stored.width * 4, PixelFormat.RGBA8, Orientation.RIGHT)
+        assertEquals(ImageSize(Fixtures.WIDTH, Fixtures.HEIGHT), upright.size)
+        assertArrayEquals(Fixtures.embedding.toBytes(), upright.toBytes())
+        for ((i, prompt) in Fixtures.prompts.withIndex()) {
+            assertSameSegmentation(model.segment(Fixtures.embedding, prompt), model.segment(upright, prompt), "prompt $i")
+        }
+        // Without the orientation they are a photo lying on its side.
+        val asStored = model.encodePixels(sideways, stored.width, stored.height, stored.width * 4, PixelFormat.RGBA8)
+        assertEquals(ImageSize(Fixtures.HEIGHT, Fixtures.WIDTH), asStored.size)
     }
 }

@@ -143,7 +143,7 @@ class ErrorsTest {
     fun `a cancelled call reads as such`() {
         val token = CancellationToken()
         token.cancel()
-        val e = assertThrows<EdgeSamException.Cancelled> { runBlocking { model.encodeImageAsync(Fixtures.photoPng, token) } }
+        val e = assertThrows<EdgeSamException.Cancelled> { runBlocking { model.encodeImageAsync(Fixtures.photoPng, cancellation = token) } }
         // The generated Cancelled has no field, so UniFFI's message for it is empty: the `reason`
         // extension (Conveniences.kt) is the text to show people.
         assertEquals("the call was cancelled", reasonOf(e))
@@ -157,8 +157,8 @@ class ErrorsTest {
         runCatching { ImageEmbedding.fromBytes(emb.toBytes().copyOf(10)) }
         Fixtures.assertSameSegmentation(before, model.segment(emb, Fixtures.prompts[0]))
         assertArrayEquals(emb.toBytes(), model.encodeImage(Fixtures.photoPng).toBytes())
-        val mask = SegmentMask.fromSegmentation(before)
+        val mask = before.mask
         assertThrows<EdgeSamException.BadMask> { mask.union(SegmentMask(2, 1, ByteArray(2))) }
-        assertArrayEquals(before.mask, mask.union(mask).bytes())
+        assertEquals(mask, mask.union(mask))
     }
 }

@@ -107,6 +107,18 @@ object Fixtures {
         return out
     }
 
+    /**
+     * [upright] as a landscape sensor stores a portrait photo: a quarter turn anticlockwise,
+     * [upright]'s height wide. [Orientation.RIGHT] turns it upright again.
+     */
+    fun storedRight(upright: BufferedImage): BufferedImage {
+        val stored = BufferedImage(upright.height, upright.width, BufferedImage.TYPE_INT_RGB)
+        for (y in 0 until stored.height) {
+            for (x in 0 until stored.width) stored.setRGB(x, y, upright.getRGB(stored.height - 1 - y, x))
+        }
+        return stored
+    }
+
     /** A few prompts of every kind on [photo]. */
     val prompts: List<SegmentPrompt> = listOf(
         SegmentPrompt(points = listOf(PromptPoint(96f, 70f))),
@@ -117,23 +129,25 @@ object Fixtures {
         SegmentPrompt(points = listOf(PromptPoint(10f, 10f)), maskIndex = 2),
     )
 
-    /** Checks two results field by field: `Segmentation.equals` compares `mask` by reference. */
+    /**
+     * Checks that two results are equal (`Segmentation.equals` is the library's: same mask pixels,
+     * scores and candidate), field by field first so that a failure says which one differs.
+     */
     fun assertSameSegmentation(expected: Segmentation, actual: Segmentation, what: String = "") {
-        assertEquals(expected.width, actual.width, "width $what")
-        assertEquals(expected.height, actual.height, "height $what")
-        assertArrayEquals(expected.mask, actual.mask, "mask bytes $what")
+        assertEquals(expected.mask.size, actual.mask.size, "mask size $what")
+        assertArrayEquals(expected.mask.bytes(), actual.mask.bytes(), "mask bytes $what")
         assertEquals(expected.scores, actual.scores, "scores $what")
         assertEquals(expected.score, actual.score, "score $what")
         assertEquals(expected.maskIndex, actual.maskIndex, "maskIndex $what")
-        assertEquals(expected.boundingBox, actual.boundingBox, "boundingBox $what")
-        assertEquals(expected.area, actual.area, "area $what")
+        assertEquals(expected, actual, "Segmentation.equals $what")
     }
 
     /** Checks the invariants of one result: size, 0/255 bytes, area and box from the bytes. */
     fun assertConsistent(s: Segmentation, width: Int = WIDTH, height: Int = HEIGHT) {
-        assertEquals(width, s.width)
-        assertEquals(height, s.height)
-        assertEquals(width * height, s.mask.size, "one byte per pixel")
+        val mask = s.mask
+        assertEquals(ImageSize(width, height), mask.size)
+        val bytes = mask.bytes()
+        assertEquals(width * height, bytes.size, "one byte per pixel")
         assertEquals(4, s.scores.size, "four candidate scores")
         assertTrue(s.maskIndex in 0..3, "maskIndex ${s.maskIndex}")
         assertEquals(s.scores[s.maskIndex], s.score, "score is the chosen candidate's")
@@ -146,7 +160,7 @@ object Fixtures {
         var y1 = -1
         for (y in 0 until height) {
             for (x in 0 until width) {
-                when (val v = s.mask[y * width + x].toInt() and 0xFF) {
+                when (val v = bytes[y * width + x].toInt() and 0xFF) {
                     0 -> {}
                     255 -> {
                         area++
@@ -159,13 +173,13 @@ object Fixtures {
                 }
             }
         }
-        assertEquals(area, s.area, "area counts the 255 bytes")
+        assertEquals(area, mask.area(), "area counts the 255 bytes")
         if (area == 0L) {
-            assertEquals(null, s.boundingBox, "an empty mask has no bounding box")
+            assertEquals(null, mask.boundingBox(), "an empty mask has no bounding box")
         } else {
             assertEquals(
                 BoundingBox(x0, y0, x1 - x0 + 1, y1 - y0 + 1),
-                s.boundingBox,
+                mask.boundingBox(),
                 "bounding box encloses exactly the 255 bytes",
             )
         }

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 
+/** Pixels.kt: the library's R, G, B, A bytes and Android's ARGB_8888 colour ints. */
 class PixelsTest {
     @Test
     fun `ARGB ints become R, G, B, A bytes and back, sign bits included`() {
@@ -13,18 +14,13 @@ class PixelsTest {
         val expected = intArrayOf(0x10, 0x20, 0x30, 0xFF, 0xFF, 0x00, 0xFF, 0x80, 0, 0, 0, 0, 0x01, 0x80, 0xFE, 0x7F)
         assertArrayEquals(expected.map { it.toByte() }.toByteArray(), rgba)
         assertArrayEquals(argb, rgbaToArgb(rgba))
+        assertArrayEquals(argb, RgbaImage(2, 2, rgba).toArgbPixels())
     }
 
     @Test
-    fun `bytes that are not whole pixels are refused`() {
+    fun `bytes that are not whole pixels, or not the picture's size, are refused`() {
         assertThrows<IllegalArgumentException> { rgbaToArgb(ByteArray(6)) }
-    }
-
-    @Test
-    fun `a mask is the tint inside and transparent outside`() {
-        val tint = 0x40FF8000
-        assertArrayEquals(intArrayOf(0, tint, tint, 0), maskToArgb(byteArrayOf(0, -1, 1, 0), tint))
-        assertEquals(DEFAULT_MASK_TINT, maskToArgb(byteArrayOf(-1))[0])
+        assertThrows<IllegalArgumentException> { RgbaImage(3, 2, ByteArray(16)).toArgbPixels() }
     }
 
     @Test
@@ -35,12 +31,16 @@ class PixelsTest {
         Fixtures.model.encodePixels(argbToRgba(argb), w, h, w * 4, PixelFormat.RGBA8).use { fromPixels ->
             assertArrayEquals(Fixtures.embedding.toBytes(), fromPixels.toBytes())
         }
-        val s = Fixtures.model.segment(Fixtures.embedding, SegmentPrompt.point(w / 2f, h / 2f))
-        val pixels = SegmentMask.fromSegmentation(s).use { it.cutout(Fixtures.photoPng) }.toArgbPixels()
-        assertEquals(argb.size, pixels.size)
-        for (i in pixels.indices) {
-            assertEquals(if (s.mask[i] != 0.toByte()) argb[i] else 0, pixels[i], "pixel $i")
+        val mask = Fixtures.model.segment(Fixtures.embedding, SegmentPrompt.point(w / 2f, h / 2f)).mask
+        val inside = mask.bytes()
+        val cutout = mask.cutout(Fixtures.photoPng).image.toArgbPixels()
+        val tinted = mask.tinted(MaskColor(1u, 2u, 3u, 4u)).toArgbPixels()
+        assertEquals(argb.size, cutout.size)
+        assertEquals(argb.size, tinted.size)
+        for (i in cutout.indices) {
+            val isInside = inside[i] != 0.toByte()
+            assertEquals(if (isInside) argb[i] else 0, cutout[i], "cut-out pixel $i")
+            assertEquals(if (isInside) 0x04010203 else 0, tinted[i], "tinted pixel $i")
         }
-        assertArrayEquals(maskToArgb(s.mask), s.toArgbPixels())
     }
 }

@@ -33,9 +33,10 @@ class RobustnessTest {
         // A closed object passed as an argument: UniFFI 0.32's generated lower() cloned the freed
         // handle (a double free that aborted the JVM) until `cargo xtask generate` patched it.
         assertThrows<IllegalStateException> { model.segment(kept, Fixtures.prompts[0]) }
-        val closedMask = SegmentMask.fromSegmentation(model.segment(emb, Fixtures.prompts[0]))
+        val closedMask = model.segment(emb, Fixtures.prompts[0]).mask
         closedMask.close()
-        assertThrows<IllegalStateException> { SegmentMask.fromSegmentation(model.segment(emb, Fixtures.prompts[0])).union(closedMask) }
+        assertThrows<IllegalStateException> { closedMask.bytes() }
+        assertThrows<IllegalStateException> { model.segment(emb, Fixtures.prompts[0]).mask.union(closedMask) }
         assertThrows<IllegalStateException> { model.everything(kept, EverythingOptions(pointsPerSide = 2)) }
         // The model is fine afterwards.
         assertSameSegmentation(model.segment(emb, Fixtures.prompts[0]), model.segment(emb, Fixtures.prompts[0]))
@@ -60,7 +61,7 @@ class RobustnessTest {
         // A thread per core (threads = 0): the cycles are the test's whole cost.
         SegmentAnything.fromBytes(encoderBytes, decoderBytes).use { model ->
             for (cycle in 1..600) {
-                model.encodeImage(png).use { e -> assertEquals(160, model.segment(e, prompt).width) }
+                model.encodeImage(png).use { e -> model.segment(e, prompt).mask.use { assertEquals(160, it.width()) } }
                 if (cycle % 100 == 0) {
                     System.gc()
                     NativeLibrary.getInstance("c").getFunction("malloc_trim").invokeInt(arrayOf(0))

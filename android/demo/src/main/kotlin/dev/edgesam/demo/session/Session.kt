@@ -3,11 +3,17 @@
 // calls into edgesam meet a compiler and a test even where the Android SDK is absent.
 package dev.edgesam.demo.session
 
-import dev.edgesam.PromptPoint
+import dev.edgesam.CancellationToken
+import dev.edgesam.EdgeSamException
+import dev.edgesam.ProgressListener
 import dev.edgesam.PromptBox
+import dev.edgesam.PromptPoint
 import dev.edgesam.SegmentPrompt
+import dev.edgesam.invoke
 import dev.edgesam.runBenchmark
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.ensureActive
+import kotlinx.coroutines.job
 import kotlinx.coroutines.withContext
 import kotlin.math.hypot
 import kotlin.math.min
@@ -75,8 +81,31 @@ class AspectFit(photoWidth: Int, photoHeight: Int, viewWidth: Float, viewHeight:
     fun toView(photo: Spot): Spot = Spot(originX + photo.x * scale, originY + photo.y * scale)
 }
 
-/** Runs the benchmark harness (seconds of work) on a background thread; returns its JSON. */
-suspend fun runHarness(encoderPath: String, decoderPath: String, runs: Int = 5, threads: Int = 0): String =
-    withContext(Dispatchers.Default) {
-        runBenchmark(encoderPath, decoderPath, imageData = null, runs = runs, points = 2, threads = threads)
+/**
+ * Runs the benchmark harness (seconds to minutes of work) on a background thread; returns its
+ * JSON. [progress] is told of each step (from that thread). Cancelling the calling coroutine stops
+ * the harness after the step under way: `runBenchmark` blocks its thread, so the coroutine's
+ * cancellation is handed to it through a [CancellationToken], checked at every step.
+ */
+suspend fun runHarness(
+    encoderPath: String,
+    decoderPath: String,
+    runs: Int = 5,
+    threads: Int = 0,
+    progress: ProgressListener? = null,
+): String = withContext(Dispatchers.Default) {
+    val job = coroutineContext.job
+    CancellationToken().use { token ->
+        val steps = ProgressListener { step ->
+            progress?.onProgress(step)
+            if (!job.isActive) token.cancel()
+        }
+        try {
+            runBenchmark(encoderPath, decoderPath, runs = runs, points = 2, threads = threads, progress = steps, cancellation = token)
+        } catch (e: EdgeSamException.Cancelled) {
+            // Stopped for the coroutine's sake: end as a cancelled coroutine does.
+            ensureActive()
+            throw e
+        }
     }
+}
