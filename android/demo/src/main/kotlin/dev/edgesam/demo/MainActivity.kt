@@ -1,6 +1,7 @@
-// Two screens: Segment (pick a photo; tap = positive point, long press = negative point, drag =
-// box; the mask over the photo after every gesture; undo; share the cut-out) and Benchmark (the
-// library's harness, its JSON shown and shared).
+// Two screens: Segment (pick a photo and watch the encoder's progress; tap = positive point, long
+// press = negative point, drag = box; the mask over the photo after every gesture; undo; share the
+// cut-out) and Benchmark (the library's harness with its progress and a Stop button, its JSON
+// shown and shared).
 package dev.edgesam.demo
 
 import android.content.Intent
@@ -30,10 +31,10 @@ import androidx.compose.material.icons.filled.Share
 import androidx.compose.material.icons.filled.Speed
 import androidx.compose.material.icons.filled.TouchApp
 import androidx.compose.material3.Button
-import androidx.compose.material3.CircularProgressIndicator
 import androidx.compose.material3.ExperimentalMaterial3Api
 import androidx.compose.material3.Icon
 import androidx.compose.material3.IconButton
+import androidx.compose.material3.LinearProgressIndicator
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.NavigationBar
 import androidx.compose.material3.NavigationBarItem
@@ -42,9 +43,7 @@ import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.material3.TopAppBar
 import androidx.compose.runtime.Composable
-import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
-import androidx.compose.runtime.mutableLongStateOf
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
@@ -72,7 +71,6 @@ import dev.edgesam.SegmentPrompt
 import dev.edgesam.demo.session.AspectFit
 import dev.edgesam.demo.session.PhotoGesture
 import dev.edgesam.demo.session.Spot
-import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
 
 class MainActivity : ComponentActivity() {
@@ -132,7 +130,7 @@ fun SegmentScreen(viewModel: DemoViewModel) {
                             context.startActivity(Intent.createChooser(send, "Share the cut-out"))
                         }
                     },
-                    enabled = (state.segmentation?.area ?: 0L) > 0L,
+                    enabled = state.canShare,
                 ) { Icon(Icons.Filled.Share, "Share the cut-out") }
             },
         )
@@ -141,7 +139,7 @@ fun SegmentScreen(viewModel: DemoViewModel) {
                 Phase.NoPhoto -> Text("Pick a photo, then tap the object, long-press the background, or drag a box.",
                     Modifier.padding(24.dp))
                 is Phase.Failed -> Text(phase.message, Modifier.padding(24.dp), color = MaterialTheme.colorScheme.error)
-                is Phase.Encoding -> EncodingProgress(phase.sinceMillis, viewModel::cancelEncoding)
+                is Phase.Encoding -> EncodingProgress(phase.percent, viewModel::cancelEncoding)
                 Phase.Ready -> state.photo?.let { photo ->
                     PhotoCanvas(photo, state.overlay, state.history.current, viewModel::apply)
                 }
@@ -150,19 +148,16 @@ fun SegmentScreen(viewModel: DemoViewModel) {
     }
 }
 
-/** The encoder reports no progress (see the README): a spinner and the elapsed time. */
+/** The encoder's progress as the library reports it, step by step, and a way out. */
 @Composable
-fun EncodingProgress(sinceMillis: Long, onCancel: () -> Unit) {
-    var now by remember { mutableLongStateOf(System.currentTimeMillis()) }
-    LaunchedEffect(sinceMillis) {
-        while (true) {
-            now = System.currentTimeMillis()
-            delay(100)
-        }
-    }
-    Column(horizontalAlignment = Alignment.CenterHorizontally, verticalArrangement = Arrangement.spacedBy(12.dp)) {
-        CircularProgressIndicator()
-        Text("Encoding… %.1f s".format((now - sinceMillis) / 1000.0))
+fun EncodingProgress(percent: Int, onCancel: () -> Unit) {
+    Column(
+        Modifier.padding(24.dp),
+        horizontalAlignment = Alignment.CenterHorizontally,
+        verticalArrangement = Arrangement.spacedBy(12.dp),
+    ) {
+        LinearProgressIndicator(progress = { percent / 100f }, modifier = Modifier.fillMaxWidth())
+        Text("Encoding… $percent %")
         TextButton(onClick = onCancel) { Text("Cancel") }
     }
 }
@@ -240,10 +235,14 @@ fun BenchmarkScreen(viewModel: DemoViewModel) {
     val context = LocalContext.current
     Column(Modifier.fillMaxSize().padding(16.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
         Text("Cold start, encode and tap times on a synthetic 4000x3000 photo, 5 runs each, all cores.")
-        Button(onClick = viewModel::runBenchmark, enabled = !state.running) {
-            Text(if (state.running) "Running…" else "Run benchmark")
+        if (state.running) {
+            LinearProgressIndicator(progress = { state.progress }, modifier = Modifier.fillMaxWidth())
+            Text(if (state.stopping) "Stopping after this step…" else "Running… %d %%".format((state.progress * 100).toInt()))
+            // Stops after the step under way: a run of the encoder can take seconds.
+            Button(onClick = viewModel::cancelBenchmark, enabled = !state.stopping) { Text("Stop") }
+        } else {
+            Button(onClick = viewModel::runBenchmark) { Text("Run benchmark") }
         }
-        if (state.running) CircularProgressIndicator()
         state.error?.let { Text(it, color = MaterialTheme.colorScheme.error) }
         state.report?.let { report ->
             TextButton(onClick = {
