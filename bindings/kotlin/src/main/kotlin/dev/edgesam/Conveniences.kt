@@ -49,8 +49,8 @@ val SegmentMask.isEmpty: Boolean
 // Progress.
 
 /**
- * A [ProgressListener] from a lambda: `ProgressListener { p -> ... }`. It is called on the
- * library's worker thread: hop to the UI thread to show the progress.
+ * A [ProgressListener] from a lambda: `ProgressListener { p -> ... }`. It is called on the thread
+ * doing the work (the library's worker for the async calls): hop to the UI thread to show it.
  */
 operator fun ProgressListener.Companion.invoke(block: (Progress) -> Unit): ProgressListener =
     object : ProgressListener {
