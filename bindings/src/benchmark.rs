@@ -62,3 +62,28 @@ pub fn run_benchmark(
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_photo_that_is_no_image_is_refused_before_loading() {
+        let refused = run_benchmark(
+            "missing-encoder.onnx".into(),
+            "missing-decoder.onnx".into(),
+            Some(b"not an image".to_vec()),
+            1,
+            1,
+            1,
+            None,
+            None,
+            None,
+        )
+        .err();
+        assert!(
+            matches!(refused, Some(EdgeSamError::BadImage { .. })),
+            "{refused:?}"
+        );
+    }
+}
