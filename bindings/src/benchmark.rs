@@ -54,7 +54,9 @@ pub fn run_benchmark(
             &photo,
             options,
             &reporter(progress.as_ref(), || {
-                cancellation.as_ref().is_some_and(|token| token.is_cancelled())
+                cancellation
+                    .as_ref()
+                    .is_some_and(|token| token.is_cancelled())
             }),
         )?;
         serde_json::to_string(&report).map_err(|e| EdgeSamError::Internal {

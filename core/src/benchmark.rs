@@ -7,9 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::engine::contract::to_hex;
-use crate::{
-    Options, Progress, PromptPoint, Result, RgbImage, SegmentAnything, SegmentPrompt,
-};
+use crate::{Options, Progress, PromptPoint, Result, RgbImage, SegmentAnything, SegmentPrompt};
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,7 +221,9 @@ pub fn run_benchmark(
     model.segment(&embedding, &prompt, None)?;
     let first_segment_ms = elapsed_ms(t);
     steps.report()?;
-    let decode = time_runs(options.runs, &mut steps, || model.decode(&embedding, &prompt))?;
+    let decode = time_runs(options.runs, &mut steps, || {
+        model.decode(&embedding, &prompt)
+    })?;
     let segment = time_runs(options.runs, &mut steps, || {
         model.segment(&embedding, &prompt, None)
     })?;

@@ -13,8 +13,14 @@ use std::path::Path;
 /// `// README example end`. The Python block is run by `tests/python` straight from the README.
 const EXAMPLES: [(&str, &str); 3] = [
     ("rust", "core/examples/readme.rs"),
-    ("swift", "bindings/swift/Tests/EdgeSAMTests/ReadmeTests.swift"),
-    ("kotlin", "bindings/kotlin/src/test/kotlin/dev/edgesam/ReadmeTest.kt"),
+    (
+        "swift",
+        "bindings/swift/Tests/EdgeSAMTests/ReadmeTests.swift",
+    ),
+    (
+        "kotlin",
+        "bindings/kotlin/src/test/kotlin/dev/edgesam/ReadmeTest.kt",
+    ),
 ];
 
 /// The lines between the markers, without the indentation of the start marker.
