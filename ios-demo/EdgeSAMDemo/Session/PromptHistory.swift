@@ -93,9 +93,9 @@ func runHarness(encoderPath: String, decoderPath: String, runs: Int32, threads: 
 }
 
 /// Whole percent of a long call done, for a label: 0 before the first step, 100 once done.
-func percentDone(_ progress: EdgeSAM.Progress) -> Int {
-    guard progress.total > 0 else { return 0 }
-    return Int(Int64(min(max(progress.done, 0), progress.total)) * 100 / Int64(progress.total))
+func percentDone(_ reported: EdgeSAM.Progress) -> Int {
+    guard reported.total > 0 else { return 0 }
+    return Int(Int64(min(max(reported.done, 0), reported.total)) * 100 / Int64(reported.total))
 }
 
 /// The JSON indented with sorted keys, for reading on a phone; unchanged when it does not parse.
