@@ -117,15 +117,8 @@ final class ConcurrencyTests: FixtureTestCase {
 
     func testCancellingTheTaskThrowsCancellationErrorWhileTheWorkerIsStillHeld() async throws {
         let model = f.model, embedding = f.embedding, options = manyPoints
-        let gate = Gate()
-        let task = Task { try await model.everything(embedding: embedding, options: options) { gate.onProgress(progress: $0) } }
-        await gate.reached()
-        task.cancel()
-        let outcome = await task.result
-        XCTAssertTrue(gate.open(), "the cancelled call waited for its worker")
-        switch outcome {
-        case .failure(is CancellationError): break
-        case let other: XCTFail("a cancelled Task gave \(other), expected CancellationError")
+        await assertCancellingTheTaskThrowsWhileHeld("everything") { gate in
+            try await model.everything(embedding: embedding, options: options) { gate.onProgress(progress: $0) }
         }
         // The model is usable afterwards and gives the same answers.
         let again = try await model.encode(imageData: f.photoPNG)
@@ -223,15 +216,26 @@ final class ConcurrencyTests: FixtureTestCase {
         XCTAssertEqual(seen.current, [0, 1, 2, 3], "the encode went on after its token was cancelled")
         // The Task convenience returns as soon as its Task is cancelled, while the encoder is held.
         let model = f.model, png = f.photoPNG
+        await assertCancellingTheTaskThrowsWhileHeld("encode") { gate in
+            try await model.encode(imageData: png, progress: gate)
+        }
+    }
+
+    /// Runs `call` in a Task with a gate holding its worker, cancels the Task once the worker is
+    /// held, and checks that the call threw CancellationError before the worker went on.
+    private func assertCancellingTheTaskThrowsWhileHeld<T: Sendable>(
+        _ what: String, file: StaticString = #filePath, line: UInt = #line,
+        _ call: @escaping @Sendable (Gate) async throws -> T
+    ) async {
         let gate = Gate()
-        let task = Task { try await model.encode(imageData: png, progress: gate) }
+        let task = Task { try await call(gate) }
         await gate.reached()
         task.cancel()
         let outcome = await task.result
-        XCTAssertTrue(gate.open(), "the cancelled encode waited for its worker")
+        XCTAssertTrue(gate.open(), "\(what): the cancelled call waited for its worker", file: file, line: line)
         switch outcome {
         case .failure(is CancellationError): break
-        case let other: XCTFail("an encode whose Task was cancelled gave \(other), expected CancellationError")
+        case let other: XCTFail("\(what) in a cancelled Task gave \(other), expected CancellationError", file: file, line: line)
         }
     }
 
