@@ -19,28 +19,6 @@ extension Orientation {
 }
 
 extension RgbaImage {
-    /// `image`'s stored pixels (no orientation applied) drawn as 8-bit sRGB R, G, B, A, whatever
-    /// its own format (16-bit, Display P3, greyscale, indexed); transparent pixels end up over
-    /// black. The layout `encodePixels` and `cutoutPixels` take as `.rgba8`.
-    public init(storedPixelsOf image: CGImage) throws {
-        let width = image.width, height = image.height
-        let rowStride = width * 4
-        var rgba = Data(count: rowStride * height)
-        let drawn = rgba.withUnsafeMutableBytes { (buffer: UnsafeMutableRawBufferPointer) -> Bool in
-            guard let context = CGContext(
-                data: buffer.baseAddress, width: width, height: height, bitsPerComponent: 8,
-                bytesPerRow: rowStride, space: CGColorSpace(name: CGColorSpace.sRGB)!,
-                bitmapInfo: CGImageAlphaInfo.premultipliedLast.rawValue) else { return false }
-            context.interpolationQuality = .none
-            context.draw(image, in: CGRect(x: 0, y: 0, width: width, height: height))
-            return true
-        }
-        guard drawn, let w = Int32(exactly: width), let h = Int32(exactly: height) else {
-            throw EdgeSamError.BadImage(reason: "bad image: cannot draw a \(width)x\(height) CGImage as RGBA")
-        }
-        self.init(width: w, height: h, rgba: rgba)
-    }
-
     /// These pixels as a CGImage (straight alpha), to show.
     public func cgImage() -> CGImage? {
         makeCGImage(rgba, width: Int(width), height: Int(height), bytesPerRow: Int(width) * 4,
@@ -55,7 +33,7 @@ extension SegmentAnything {
     /// `encode(imageData:progress:)`. Masks come back at the upright size.
     public func encode(cgImage: CGImage, orientation: Orientation? = nil,
                        progress: ProgressListener? = nil) async throws -> ImageEmbedding {
-        let stored = try RgbaImage(storedPixelsOf: cgImage)
+        let stored = try storedPixels(of: cgImage)
         return try await encode(pixels: stored.rgba, width: Int(stored.width), height: Int(stored.height),
                                 rowStride: Int(stored.width) * 4, format: .rgba8,
                                 orientation: orientation, progress: progress)
@@ -115,7 +93,7 @@ extension SegmentMask {
     /// box grown by that many pixels. For photos the library cannot decode itself (HEIC); with
     /// JPEG/PNG/WebP bytes, `cutout(imageData:cropPadding:)` does the same.
     public func cutout(photo: CGImage, orientation: Orientation? = nil, cropPadding: Int? = nil) throws -> Cutout {
-        let stored = try RgbaImage(storedPixelsOf: photo)
+        let stored = try storedPixels(of: photo)
         return try cutoutPixels(pixels: stored.rgba, width: stored.width, height: stored.height,
                                 rowStride: stored.width * 4, format: .rgba8, orientation: orientation,
                                 cropPadding: cropPadding.map { Int32(clamping: $0) })
@@ -127,6 +105,29 @@ extension Cutout {
     public func cgImage() -> CGImage? {
         image.cgImage()
     }
+}
+
+/// `image`'s stored pixels (no orientation applied) drawn as 8-bit sRGB R, G, B, A, whatever its
+/// own format (16-bit, Display P3, greyscale, indexed): the `.rgba8` layout, rows packed, that
+/// `encodePixels` and `cutoutPixels` take (they ignore alpha; transparent pixels end up over
+/// black).
+private func storedPixels(of image: CGImage) throws -> RgbaImage {
+    let width = image.width, height = image.height
+    let rowStride = width * 4
+    var rgba = Data(count: rowStride * height)
+    let drawn = rgba.withUnsafeMutableBytes { (buffer: UnsafeMutableRawBufferPointer) -> Bool in
+        guard let context = CGContext(
+            data: buffer.baseAddress, width: width, height: height, bitsPerComponent: 8,
+            bytesPerRow: rowStride, space: CGColorSpace(name: CGColorSpace.sRGB)!,
+            bitmapInfo: CGImageAlphaInfo.premultipliedLast.rawValue) else { return false }
+        context.interpolationQuality = .none
+        context.draw(image, in: CGRect(x: 0, y: 0, width: width, height: height))
+        return true
+    }
+    guard drawn, let w = Int32(exactly: width), let h = Int32(exactly: height) else {
+        throw EdgeSamError.BadImage(reason: "bad image: cannot draw a \(width)x\(height) CGImage as RGBA")
+    }
+    return RgbaImage(width: w, height: h, rgba: rgba)
 }
 
 /// A CGImage over a copy of `bytes` (8 bits per component).
