@@ -62,14 +62,14 @@ extension SegmentAnything {
 /// calling `Task` is cancelled (then it throws `CancellationError`).
 public func runBenchmarkAsync(
     encoderPath: String, decoderPath: String, imageData: Data? = nil, runs: Int32 = 5,
-    points: Int32 = 2, threads: Int32 = 0, cacheDir: String? = nil,
+    points: Int32 = 2, threads: Int32 = 0, cacheDir: String? = nil, profile: Bool = false,
     progress: ProgressListener? = nil
 ) async throws -> String {
     try await cancellingWithTask { token in
         try await Task.detached(priority: Task.currentPriority) {
             try runBenchmark(encoderPath: encoderPath, decoderPath: decoderPath, imageData: imageData,
                              runs: runs, points: points, threads: threads, cacheDir: cacheDir,
-                             progress: progress, cancellation: token)
+                             profile: profile, progress: progress, cancellation: token)
         }.value
     }
 }
