@@ -276,4 +276,15 @@ mod tests {
             "{refused:?}"
         );
     }
+
+    #[test]
+    fn bytes_that_are_no_embedding_are_a_bad_embedding() {
+        for bytes in [vec![], b"EDGESAM?".to_vec(), vec![0; 4096]] {
+            let refused = ImageEmbedding::from_bytes(bytes).err();
+            assert!(
+                matches!(refused, Some(EdgeSamError::BadEmbedding { .. })),
+                "{refused:?}"
+            );
+        }
+    }
 }

@@ -24,7 +24,11 @@ pub struct SegmentMask {
 impl std::fmt::Debug for SegmentMask {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (width, height) = (self.inner.width, self.inner.height);
-        write!(f, "SegmentMask({width}x{height}, {} inside)", self.inner.area())
+        write!(
+            f,
+            "SegmentMask({width}x{height}, {} inside)",
+            self.inner.area()
+        )
     }
 }
 
@@ -93,7 +97,11 @@ impl SegmentMask {
     }
 
     fn cut(&self, photo: ImageSource, crop_padding: Option<i32>) -> Result<Cutout, EdgeSamError> {
-        let cut = outputs::cutout(&photo.decode()?, &self.inner, crop_padding.map(non_negative))?;
+        let cut = outputs::cutout(
+            &photo.decode()?,
+            &self.inner,
+            crop_padding.map(non_negative),
+        )?;
         Ok(Cutout {
             image: cut.image.into(),
             region: cut.region.into(),
@@ -131,7 +139,10 @@ impl SegmentMask {
                 return Err(edgesam::Error::BadMask { detail }.into());
             }
             // 255 inside, whatever non-zero byte marked it: the bytes and equality go by pixels.
-            let data = bytes.into_iter().map(|b| if b != 0 { 255 } else { 0 }).collect();
+            let data = bytes
+                .into_iter()
+                .map(|b| if b != 0 { 255 } else { 0 })
+                .collect();
             Ok(Self::wrap(Mask {
                 width,
                 height,
@@ -258,6 +269,7 @@ impl SegmentMask {
     /// `cutout` of a photo given as raw pixels, exactly as to `encodePixels` (the same
     /// orientation turns them upright).
     #[uniffi::method(default(orientation = None, crop_padding = None))]
+    #[allow(clippy::too_many_arguments)] // the pixel buffer's layout, then the cut's options
     pub fn cutout_pixels(
         &self,
         pixels: Vec<u8>,
@@ -436,6 +448,9 @@ mod tests {
     fn a_photo_of_another_size_is_a_bad_mask() {
         let m = mask(3, 4, &[255; 12]);
         let (sideways, _) = sideways_bgra_and_upright_rgb();
-        assert!(matches!(m.cut(sideways, None), Err(EdgeSamError::BadMask { .. })));
+        assert!(matches!(
+            m.cut(sideways, None),
+            Err(EdgeSamError::BadMask { .. })
+        ));
     }
 }

@@ -77,6 +77,9 @@ mod tests {
                 }
             ]
         );
-        assert!(reporter(None, || false)(edgesam::Progress { done: 0, total: 1 }));
+        assert!(reporter(None, || false)(edgesam::Progress {
+            done: 0,
+            total: 1
+        }));
     }
 }

@@ -23,6 +23,10 @@ pub struct BenchArgs {
     /// Timed runs of each step, after one warm-up run.
     #[arg(long, default_value_t = 5)]
     runs: usize,
+    /// Also time each graph op family by op family ("profile" in the report), in runs of their
+    /// own after the timed ones.
+    #[arg(long)]
+    profile: bool,
     /// Print the JSON object on one line instead of indented.
     #[arg(long)]
     json: bool,
@@ -42,6 +46,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         model: args.model.options(),
         runs: args.runs,
         points: args.points,
+        profile: args.profile,
     };
     let report = run_benchmark(
         &args.model.encoder,

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::engine::contract::to_hex;
-use crate::{
-    Options, Progress, PromptPoint, Result, RgbImage, SegmentAnything, SegmentPrompt,
-};
+use crate::engine::profile::OpClock;
+pub use crate::engine::profile::OpTime;
+use crate::{Options, Progress, PromptPoint, Result, RgbImage, SegmentAnything, SegmentPrompt};
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +19,9 @@ pub struct BenchmarkOptions {
     pub runs: usize,
     /// Points per tap: the first positive, then alternately negative and positive.
     pub points: usize,
+    /// Also time each graph op family by op family ([`BenchmarkReport::profile`]), in runs of
+    /// their own after the timed ones.
+    pub profile: bool,
 }
 
 /// Min, median and 90th percentile of a step's timed runs, in milliseconds.
@@ -86,6 +89,57 @@ pub struct BenchmarkReport {
     pub peak_rss_bytes: Option<u64>,
     pub encoder_sha256: String,
     pub decoder_sha256: String,
+    /// Where each graph's time goes, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
+}
+
+/// Where each graph's time goes, op family by op family, per run (`runs` runs, nodes timed one
+/// by one, so the families add up to the graph's time).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Profile {
+    /// The encoder, once per photo.
+    pub encoder: Vec<OpTime>,
+    /// The decoder's image-only part, once per photo (empty when the decoder is not split).
+    pub decoder_per_photo: Vec<OpTime>,
+    /// The decoder's prompt part, once per tap.
+    pub decoder_per_tap: Vec<OpTime>,
+}
+
+/// Times `runs` runs of each graph node by node.
+fn profile(
+    model: &SegmentAnything,
+    photo: &RgbImage,
+    prompt: &SegmentPrompt,
+    runs: usize,
+    steps: &mut Steps,
+) -> Result<Profile> {
+    let input = crate::preprocess::preprocess_with_threads(photo, model.threads);
+    let encoder = OpClock::default();
+    for _ in 0..runs {
+        model
+            .encoder
+            .run(&input.data, &model.executor, &|_| true, Some(&encoder))?;
+    }
+    steps.report()?;
+    let embedding = model.encode(photo)?;
+    let per_photo = OpClock::default();
+    for _ in 0..runs {
+        model
+            .decoder
+            .image_context(embedding.tensor(), &model.executor, Some(&per_photo))?;
+    }
+    steps.report()?;
+    let per_tap = OpClock::default();
+    for _ in 0..runs {
+        model.decode(&embedding, prompt, Some(&per_tap))?;
+    }
+    steps.report()?;
+    Ok(Profile {
+        encoder: encoder.per_run(runs),
+        decoder_per_photo: per_photo.per_run(runs),
+        decoder_per_tap: per_tap.per_run(runs),
+    })
 }
 
 fn elapsed_ms(t: Instant) -> f64 {
@@ -194,12 +248,16 @@ pub fn run_benchmark(
             "a benchmark needs at least 1 run and 1 point per tap",
         ));
     }
-    // The load, the first encode and the first tap, then four timed steps of 1 + runs each
-    // (saturating: a count beyond u32 only makes the fraction coarse).
+    // The load, the first encode and the first tap, then four timed steps of 1 + runs each, and
+    // the profile's three graphs (saturating: a count beyond u32 only makes the fraction coarse).
     let runs = u32::try_from(options.runs).unwrap_or(u32::MAX);
+    let profiled = if options.profile { 3 } else { 0 };
     let mut steps = Steps {
         done: 0,
-        total: runs.saturating_add(1).saturating_mul(4).saturating_add(3),
+        total: runs
+            .saturating_add(1)
+            .saturating_mul(4)
+            .saturating_add(3 + profiled),
         progress,
     };
     steps.report()?;
@@ -223,10 +281,17 @@ pub fn run_benchmark(
     model.segment(&embedding, &prompt, None)?;
     let first_segment_ms = elapsed_ms(t);
     steps.report()?;
-    let decode = time_runs(options.runs, &mut steps, || model.decode(&embedding, &prompt))?;
+    let decode = time_runs(options.runs, &mut steps, || {
+        model.decode(&embedding, &prompt, None)
+    })?;
     let segment = time_runs(options.runs, &mut steps, || {
         model.segment(&embedding, &prompt, None)
     })?;
+    let profile = if options.profile {
+        Some(profile(&model, photo, &prompt, options.runs, &mut steps)?)
+    } else {
+        None
+    };
 
     Ok(BenchmarkReport {
         engine: "tract",
@@ -247,6 +312,7 @@ pub fn run_benchmark(
         peak_rss_bytes: peak_rss_bytes(),
         encoder_sha256: to_hex(model.encoder_sha256()),
         decoder_sha256: to_hex(model.decoder_sha256()),
+        profile,
     })
 }
 

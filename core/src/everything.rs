@@ -485,7 +485,7 @@ impl SegmentAnything {
         let (original, resized) = (embedding.image_size(), embedding.resized_size());
         let decoder_prompt = prompt::decoder_prompt(&SegmentPrompt::point(x, y), original, resized);
         self.decoder
-            .run(embedding.tensor(), context, &decoder_prompt, executor)
+            .run(embedding.tensor(), context, &decoder_prompt, executor, None)
     }
 }
 

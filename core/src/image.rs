@@ -120,9 +120,18 @@ impl Orientation {
     /// The orientation an EXIF `Orientation` tag (1...8) names.
     pub fn from_exif(value: u8) -> Option<Self> {
         use Orientation::*;
-        [Up, UpMirrored, Down, DownMirrored, LeftMirrored, Right, RightMirrored, Left]
-            .get(usize::from(value).checked_sub(1)?)
-            .copied()
+        [
+            Up,
+            UpMirrored,
+            Down,
+            DownMirrored,
+            LeftMirrored,
+            Right,
+            RightMirrored,
+            Left,
+        ]
+        .get(usize::from(value).checked_sub(1)?)
+        .copied()
     }
 
     fn transform(self) -> ExifTransform {
@@ -583,7 +592,9 @@ mod tests {
         let stored: Vec<u8> = (0..w * h).flat_map(|i| [i as u8, 7, 9]).collect();
         for exif in 1..=8 {
             let orientation = Orientation::from_exif(exif).unwrap();
-            let upright = RgbImage::new(w, h, stored.clone()).unwrap().oriented(orientation);
+            let upright = RgbImage::new(w, h, stored.clone())
+                .unwrap()
+                .oriented(orientation);
             let upright_width = if exif >= 5 { h } else { w };
             assert_eq!(
                 (upright.width(), upright.height()),

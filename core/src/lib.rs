@@ -48,6 +48,7 @@ pub use engine::contract;
 use engine::contract::{CANDIDATES, LOW_RES_SIDE};
 use engine::decoder::{Decoder, DecoderOutput, ImageContext};
 use engine::encoder::Encoder;
+use engine::profile::OpClock;
 pub use engine::{DecoderPlanning, ModelInterface, ModelReport};
 pub use error::{Error, ModelRole, Result};
 pub use everything::{AutoMask, EverythingOptions, EverythingProgress};
@@ -281,7 +282,9 @@ impl SegmentAnything {
             )));
         }
         let started = std::time::Instant::now();
-        let tensor = self.encoder.run(&input.data, &self.executor, progress)?;
+        let tensor = self
+            .encoder
+            .run(&input.data, &self.executor, progress, None)?;
         let embedding = Embedding::new(tensor, width, height, *self.encoder.sha256());
         // The decoder's per-photo work is done now, so that the first tap is as fast as the rest.
         self.image_context(&embedding)?;
@@ -299,16 +302,18 @@ impl SegmentAnything {
         }
         let context = self
             .decoder
-            .image_context(embedding.tensor(), &self.executor)?;
+            .image_context(embedding.tensor(), &self.executor, None)?;
         embedding.cache_context(&context);
         Ok(context)
     }
 
     /// Runs the decoder alone: the four candidates' scores and 256x256 logits, no post-processing.
+    /// `clock` times the prompt part's nodes.
     pub(crate) fn decode(
         &self,
         embedding: &Embedding,
         prompt: &SegmentPrompt,
+        clock: Option<&OpClock>,
     ) -> Result<DecoderOutput> {
         if embedding.encoder_sha256() != self.encoder.sha256() {
             return Err(Error::bad_embedding(format!(
@@ -326,6 +331,7 @@ impl SegmentAnything {
             &context,
             &decoder_prompt,
             &self.executor,
+            clock,
         )
     }
 
@@ -342,7 +348,7 @@ impl SegmentAnything {
             return Err(Error::MaskIndexOutOfRange { index });
         }
         let started = std::time::Instant::now();
-        let out = self.decode(embedding, prompt)?;
+        let out = self.decode(embedding, prompt, None)?;
         let decoded = started.elapsed();
         let index = mask_index.unwrap_or_else(|| prompt.default_mask_index(&out.scores));
         let (original, resized) = (embedding.image_size(), embedding.resized_size());

@@ -331,6 +331,7 @@ fn a_benchmark_reports_every_step_and_stops_where_it_is_cancelled() {
         model: Options::default(),
         runs: 2,
         points: 2,
+        profile: true,
     };
     let seen = std::sync::Mutex::new(Vec::new());
     let report = run_benchmark(&encoder, &decoder, &photo(), options.clone(), &|p| {
@@ -339,9 +340,20 @@ fn a_benchmark_reports_every_step_and_stops_where_it_is_cancelled() {
     })
     .unwrap();
     assert_eq!(report.encode.runs, 2);
+    // The profile covers every node of each graph.
+    let profile = report.profile.expect("asked for");
+    let encoder_nodes: usize = profile.encoder.iter().map(|t| t.nodes).sum();
+    assert!(encoder_nodes > 10, "{:?}", profile.encoder);
+    assert!(!profile.decoder_per_tap.is_empty());
+    let ops = |times: &[edgesam::benchmark::OpTime]| times.iter().any(|t| t.op.contains("MatMul"));
+    assert!(
+        ops(&profile.encoder) || ops(&profile.decoder_per_tap),
+        "{profile:?}"
+    );
     let seen = seen.into_inner().unwrap();
-    // The load, the first encode, the first tap, and four timed steps of a warm-up and 2 runs.
-    let total = 3 + 4 * 3;
+    // The load, the first encode, the first tap, four timed steps of a warm-up and 2 runs, and
+    // the profile's three graphs.
+    let total = 3 + 4 * 3 + 3;
     assert!(seen.iter().all(|p| p.total == total), "{seen:?}");
     let done: Vec<u32> = seen.iter().map(|p| p.done).collect();
     assert_eq!(done, (0..=total).collect::<Vec<_>>());

@@ -1,5 +1,5 @@
-//! The README's Rust example is `core/examples/readme.rs`: its text is the README's, and it runs
-//! on the stand-in models.
+//! The README's examples are the code the tests run: the Rust one is `core/examples/readme.rs`,
+//! run here on the stand-in models; the Swift and Kotlin ones are tests of their suites.
 
 mod common;
 
@@ -8,39 +8,66 @@ mod readme;
 
 use std::path::Path;
 
-/// The example's lines between its markers, without the function body's indentation.
+/// The README's examples that the test suites run: the code block's language (its first block
+/// in the README) and the file holding the same lines between `// README example start` and
+/// `// README example end`. The Python block is run by `tests/python` straight from the README.
+const EXAMPLES: [(&str, &str); 3] = [
+    ("rust", "core/examples/readme.rs"),
+    (
+        "swift",
+        "bindings/swift/Tests/EdgeSAMTests/ReadmeTests.swift",
+    ),
+    (
+        "kotlin",
+        "bindings/kotlin/src/test/kotlin/dev/edgesam/ReadmeTest.kt",
+    ),
+];
+
+/// The lines between the markers, without the indentation of the start marker.
 fn example_text(source: &str) -> String {
-    let start = source
-        .find("// README example start\n")
-        .expect("start marker")
-        + 24;
-    let end = source
-        .find("    // README example end")
-        .expect("end marker");
-    source[start..end]
+    let start_marker = "// README example start\n";
+    let start = source.find(start_marker).expect("start marker");
+    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &source[line_start..start];
+    let body = &source[start + start_marker.len()..];
+    let end = body.find("// README example end").expect("end marker");
+    body[..end]
         .lines()
-        .map(|line| line.strip_prefix("    ").unwrap_or(line))
+        .map(|line| line.strip_prefix(indent).unwrap_or(line))
         .collect::<Vec<_>>()
         .join("\n")
+        .trim_end()
+        .to_owned()
 }
 
-/// The README's first Rust code block.
-fn readme_rust_block(readme: &str) -> &str {
+/// The README's first code block in `language`.
+fn readme_block<'a>(readme: &'a str, language: &str) -> &'a str {
+    let fence = format!("```{language}\n");
     let start = readme
-        .find("```rust\n")
-        .expect("a Rust block in the README")
-        + 8;
+        .find(&fence)
+        .unwrap_or_else(|| panic!("a {language} block in the README"))
+        + fence.len();
     let len = readme[start..].find("```").expect("the block's end");
     readme[start..start + len].trim_end()
 }
 
 #[test]
-fn the_readme_shows_the_example_and_the_example_runs() {
+fn the_readme_shows_each_example_as_its_suite_runs_it() {
     let root = common::repo_root();
-    let source = std::fs::read_to_string(root.join("core/examples/readme.rs")).unwrap();
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    assert_eq!(readme_rust_block(&readme), example_text(&source).trim_end());
+    for (language, path) in EXAMPLES {
+        let source = std::fs::read_to_string(root.join(path)).unwrap();
+        assert_eq!(
+            readme_block(&readme, language),
+            example_text(&source),
+            "the README's {language} block differs from {path}"
+        );
+    }
+}
 
+#[test]
+fn the_readme_rust_example_runs() {
+    let root = common::repo_root();
     // The example's relative paths, filled with the tiny stand-ins and a 1000x600 JPEG (its taps
     // at 812,430 and 600,300 fall inside).
     let dir = std::env::temp_dir().join(format!("edgesam-readme-{}", std::process::id()));
@@ -49,7 +76,7 @@ fn the_readme_shows_the_example_and_the_example_runs() {
     std::fs::copy(encoder, dir.join("models/edge_sam_3x_encoder.onnx")).unwrap();
     std::fs::copy(decoder, dir.join("models/edge_sam_3x_decoder.onnx")).unwrap();
     write_jpeg(&dir.join("photo.jpg"), 1000, 600);
-    // This binary's only test, so changing the working directory disturbs no other.
+    // The only test of this binary that uses the working directory.
     std::env::set_current_dir(&dir).unwrap();
     let ran = readme::main();
     std::env::set_current_dir(&root).unwrap();

@@ -1,12 +1,15 @@
 // Runs the library's benchmark harness on this phone (runBenchmark: the same report as
-// `edgesam bench`) and shows and shares its JSON.
+// `edgesam bench`), shows its progress, lets it be cancelled, and shows and shares its JSON.
 
+import EdgeSAM
 import SwiftUI
 
 struct BenchmarkScreen: View {
     @State private var report: String?
     @State private var error: String?
-    @State private var running = false
+    /// The run in progress, to cancel.
+    @State private var running: Task<Void, Never>?
+    @State private var percent = 0
 
     var body: some View {
         NavigationStack {
@@ -14,15 +17,20 @@ struct BenchmarkScreen: View {
                 Text("Cold start, encode and tap times on a synthetic 4000x3000 photo, 5 runs each, all cores.")
                     .font(.callout)
                     .foregroundStyle(.secondary)
-                Button {
-                    run()
-                } label: {
-                    Label(running ? "Running…" : "Run benchmark", systemImage: "speedometer")
-                }
-                .buttonStyle(.borderedProminent)
-                .disabled(running)
-                if running {
-                    ProgressView()
+                if running == nil {
+                    Button {
+                        run()
+                    } label: {
+                        Label("Run benchmark", systemImage: "speedometer")
+                    }
+                    .buttonStyle(.borderedProminent)
+                } else {
+                    ProgressView(value: Double(percent), total: 100) {
+                        Text("Running… \(percent) %").monospacedDigit()
+                    }
+                    // The harness stops at its next step (a run can take a few seconds).
+                    Button("Cancel", role: .cancel) { running?.cancel() }
+                        .buttonStyle(.bordered)
                 }
                 if let error {
                     Text(error).foregroundStyle(.red)
@@ -47,18 +55,27 @@ struct BenchmarkScreen: View {
         }
     }
 
+    @MainActor
     private func run() {
-        running = true
         error = nil
-        Task {
+        report = nil
+        percent = 0
+        // Reports come from the harness's thread: hop to the main actor to show them.
+        let progress = ProgressHandler { p in
+            let done = percentDone(p)
+            Task { @MainActor in percent = done }
+        }
+        running = Task { @MainActor in
             do {
                 let files = try BundledModels.paths()
                 report = try await runHarness(encoderPath: files.encoder, decoderPath: files.decoder,
-                                              runs: 5, threads: 0)
+                                              runs: 5, threads: 0, progress: progress)
+            } catch is CancellationError {
+                self.error = "Cancelled."
             } catch {
                 self.error = describe(error)
             }
-            running = false
+            running = nil
         }
     }
 }

@@ -40,17 +40,15 @@ func describe(_ error: Error) -> String {
 final class DemoModel: ObservableObject {
     enum Phase: Equatable {
         case noPhoto
-        case encoding(since: Date)
+        case encoding(percent: Int)
         case ready
         case failed(String)
     }
 
-    /// The mask's colour over the photo.
-    static let tint = MaskColor(red: 30, green: 144, blue: 255, alpha: 128)
-
     @Published private(set) var phase = Phase.noPhoto
-    /// Exactly the pixels that were encoded, upright: masks line up with it pixel for pixel.
-    @Published private(set) var photo: CGImage?
+    /// The photo as picked. Shown with its `imageOrientation` applied, which is also how it is
+    /// encoded, so masks line up with it pixel for pixel.
+    @Published private(set) var photo: UIImage?
     @Published private(set) var history = PromptHistory()
     @Published private(set) var segmentation: Segmentation?
     @Published private(set) var overlay: CGImage?
@@ -62,6 +60,9 @@ final class DemoModel: ObservableObject {
     private var embedding: ImageEmbedding?
     private var encoding: Task<Void, Never>?
     private var segmenting: Task<Void, Never>?
+    /// Which photo's encode the progress reports belong to: a cancelled encode's late reports
+    /// must not move the next one's percentage.
+    private var encodeNumber = 0
 
     func load(_ item: PhotosPickerItem) {
         encoding?.cancel()
@@ -70,20 +71,25 @@ final class DemoModel: ObservableObject {
         segmentation = nil
         overlay = nil
         embedding = nil
+        encodeNumber += 1
+        let number = encodeNumber
         encoding = Task {
             do {
                 // UIImage decodes HEIC too and keeps the EXIF orientation as imageOrientation;
-                // UprightPixels applies it, so the pixels shown are the pixels encoded.
+                // encode(uiImage:) hands both to the library, which turns the pixels upright.
                 guard let data = try await item.loadTransferable(type: Data.self), let image = UIImage(data: data) else {
                     throw EdgeSamError.BadImage(reason: "this photo could not be read")
                 }
-                // Drawing and turning a 12 MP photo takes a moment: not on the main thread.
-                let pixels = try await Task.detached(priority: .userInitiated) { try UprightPixels(uiImage: image) }.value
-                photo = pixels.cgImage()
-                phase = .encoding(since: .now)
+                photo = image
+                phase = .encoding(percent: 0)
                 let model: SegmentAnything = try await BundledModels.shared()
                 self.model = model
-                embedding = try await model.encode(upright: pixels)
+                // Reports come from the library's worker thread: hop to the main actor to show them.
+                let progress = ProgressHandler { [weak self] p in
+                    let percent = percentDone(p)
+                    Task { @MainActor in self?.showEncoding(percent, of: number) }
+                }
+                embedding = try await model.encode(uiImage: image, progress: progress)
                 phase = .ready
             } catch is CancellationError {
                 // A newer photo or the Cancel button took over.
@@ -91,6 +97,11 @@ final class DemoModel: ObservableObject {
                 phase = .failed(describe(error))
             }
         }
+    }
+
+    private func showEncoding(_ percent: Int, of number: Int) {
+        guard number == encodeNumber, case .encoding = phase else { return }
+        phase = .encoding(percent: percent)
     }
 
     func cancelEncoding() {
@@ -123,7 +134,7 @@ final class DemoModel: ObservableObject {
                 let s: Segmentation = try await model.segmentAsync(embedding: embedding, prompt: prompt)
                 guard !Task.isCancelled else { return }
                 segmentation = s
-                overlay = s.tintedImage(color: Self.tint)
+                overlay = try s.mask.tintedImage()   // the library's default tint
             } catch {
                 if !Task.isCancelled { phase = .failed(describe(error)) }
             }
@@ -133,21 +144,23 @@ final class DemoModel: ObservableObject {
     /// The cut-out to share, made when the share sheet asks for it (a PNG of a 12 MP photo takes
     /// a moment).
     var cutout: CutoutPNG? {
-        guard let segmentation, let photo, segmentation.area > 0 else { return nil }
-        return CutoutPNG(segmentation: segmentation, photo: photo)
+        guard let segmentation, let photo = photo?.cgImage, let orientation = self.photo?.imageOrientation,
+              segmentation.mask.area() > 0 else { return nil }
+        return CutoutPNG(mask: segmentation.mask, photo: photo, orientation: Orientation(orientation))
     }
 }
 
 /// The selection cut out of the photo on transparency, cropped to the mask plus 8 pixels.
 struct CutoutPNG: Transferable {
-    let segmentation: Segmentation
+    let mask: SegmentMask
+    /// The photo's stored pixels and how they stand upright, exactly as they were encoded.
     let photo: CGImage
+    let orientation: Orientation
 
     static var transferRepresentation: some TransferRepresentation {
         DataRepresentation(exportedContentType: .png) { item in
-            let mask: SegmentMask = try SegmentMask.fromSegmentation(segmentation: item.segmentation)
-            guard let cut = mask.cutout(photo: item.photo, cropPadding: 8),
-                  let png = UIImage(cgImage: cut).pngData() else {
+            let cut = try item.mask.cutout(photo: item.photo, orientation: item.orientation, cropPadding: 8)
+            guard let image = cut.cgImage(), let png = UIImage(cgImage: image).pngData() else {
                 throw EdgeSamError.BadMask(reason: "the cut-out could not be made")
             }
             return png

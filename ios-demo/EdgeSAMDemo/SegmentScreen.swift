@@ -4,6 +4,7 @@
 import EdgeSAM
 import PhotosUI
 import SwiftUI
+import UIKit
 
 struct SegmentScreen: View {
     @ObservedObject var model: DemoModel
@@ -40,18 +41,16 @@ struct SegmentScreen: View {
         case .failed(let message):
             ContentUnavailableView("Something went wrong", systemImage: "exclamationmark.triangle",
                                    description: Text(message))
-        case .encoding(let since):
+        case .encoding(let percent):
             ZStack {
                 if let photo = model.photo {
-                    Image(decorative: photo, scale: 1).resizable().scaledToFit().opacity(0.4)
+                    Image(uiImage: photo).resizable().scaledToFit().opacity(0.4)
                 }
                 VStack(spacing: 12) {
-                    // The encoder reports no progress (see the README): elapsed time instead.
-                    ProgressView()
-                    TimelineView(.periodic(from: since, by: 0.1)) { context in
-                        Text("Encoding… \(context.date.timeIntervalSince(since), format: .number.precision(.fractionLength(1))) s")
-                            .monospacedDigit()
-                    }
+                    // The library reports each encoder step: a real percentage.
+                    ProgressView(value: Double(percent), total: 100)
+                        .frame(maxWidth: 240)
+                    Text("Encoding… \(percent) %").monospacedDigit()
                     Button("Cancel", role: .cancel) { model.cancelEncoding() }
                 }
             }
@@ -66,7 +65,8 @@ struct SegmentScreen: View {
 
 /// The photo aspect-fit, the mask over it, the prompt's points and box, and the touch handling.
 struct PhotoCanvas: View {
-    let photo: CGImage
+    /// Shown upright (its imageOrientation applied), as it was encoded.
+    let photo: UIImage
     let overlay: CGImage?
     let prompt: SegmentPrompt?
     let onGesture: (PhotoGesture) -> Void
@@ -76,12 +76,12 @@ struct PhotoCanvas: View {
 
     var body: some View {
         GeometryReader { geometry in
-            let fit = AspectFit(photoWidth: photo.width, photoHeight: photo.height,
+            let fit = AspectFit(photoWidth: photoWidth, photoHeight: photoHeight,
                                 viewWidth: geometry.size.width, viewHeight: geometry.size.height)
             ZStack(alignment: .topLeading) {
-                layer(photo, in: geometry.size)
+                layer(Image(uiImage: photo), in: geometry.size)
                 if let overlay {
-                    layer(overlay, in: geometry.size)
+                    layer(Image(decorative: overlay, scale: 1), in: geometry.size)
                 }
                 ForEach(Array((prompt?.points ?? []).enumerated()), id: \.offset) { _, point in
                     let at = fit.toView(x: point.x, y: point.y)
@@ -104,8 +104,12 @@ struct PhotoCanvas: View {
         }
     }
 
-    private func layer(_ image: CGImage, in size: CGSize) -> some View {
-        Image(decorative: image, scale: 1)
+    /// The upright photo's size in pixels: the size of its masks.
+    private var photoWidth: Int { Int((photo.size.width * photo.scale).rounded()) }
+    private var photoHeight: Int { Int((photo.size.height * photo.scale).rounded()) }
+
+    private func layer(_ image: Image, in size: CGSize) -> some View {
+        image
             .resizable()
             .interpolation(.none)   // mask pixels stay sharp-edged when zoomed
             .scaledToFit()
@@ -136,7 +140,7 @@ struct PhotoCanvas: View {
                 let down = (x: Double(value.startLocation.x), y: Double(value.startLocation.y))
                 let up = (x: Double(value.location.x), y: Double(value.location.y))
                 let start = fit.toPhoto(down)
-                guard start.x >= 0, start.y >= 0, start.x < Float(photo.width), start.y < Float(photo.height) else {
+                guard start.x >= 0, start.y >= 0, start.x < Float(photoWidth), start.y < Float(photoHeight) else {
                     return   // the touch began on the margin around the photo
                 }
                 onGesture(PhotoGesture.classify(start: down, end: up, seconds: seconds, toPhoto: fit.toPhoto))

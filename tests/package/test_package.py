@@ -118,7 +118,8 @@ def test_tuples_and_records_give_the_same_answer(model, embedding):
 
 def test_segment_mask_and_everything_masks_decode_to_arrays(model, embedding):
     result = model.segment(embedding, points=[(200, 80)])
-    handle = edgesam.SegmentMask.from_segmentation(result)
+    handle = edgesam.SegmentMask(result.mask.width(), result.mask.height(), result.mask.bytes())
+    assert handle == result.mask
     assert np.array_equal(edgesam.mask_array(handle), edgesam.mask_array(result))
     options = edgesam.EverythingOptions(points_per_side=4, score_threshold=0.0, stability_threshold=0.0)
     automatic = model.everything(embedding, options)

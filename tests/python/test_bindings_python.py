@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import CLI
+from conftest import CLI, REPO
 
 
 @pytest.fixture(scope="module")
@@ -81,15 +81,16 @@ PROMPTS = {
 
 
 def check_segmentation(result, width, height):
-    assert (result.width, result.height) == (width, height)
-    mask = np.frombuffer(result.mask, dtype=np.uint8).reshape(height, width)
+    handle = result.mask
+    assert (handle.width(), handle.height()) == (width, height)
+    mask = np.frombuffer(handle.bytes(), dtype=np.uint8).reshape(height, width)
     assert set(np.unique(mask)) <= {0, 255}
-    assert result.area == int((mask == 255).sum())
-    if result.area == 0:
-        assert result.bounding_box is None
+    assert handle.area() == int((mask == 255).sum())
+    if handle.area() == 0:
+        assert handle.bounding_box() is None
     else:
         ys, xs = np.nonzero(mask)
-        box = result.bounding_box
+        box = handle.bounding_box()
         assert (box.x, box.y, box.width, box.height) == (
             xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
     assert len(result.scores) == 4 and result.score == result.scores[result.mask_index]
@@ -247,8 +248,8 @@ def two_masks(edgesam, model, embedding):
     """Two overlapping selections of the photo, as numpy booleans and as SegmentMasks."""
     results = [model.segment(embedding, prompt(edgesam, **PROMPTS[name])) for name in ("point", "box")]
     results.append(model.segment(embedding, prompt(edgesam, points=[(60, 170, 1)])))
-    arrays = [np.frombuffer(r.mask, np.uint8).reshape(200, 320) > 0 for r in results]
-    return arrays, [edgesam.SegmentMask.from_segmentation(r) for r in results]
+    arrays = [np.frombuffer(r.mask.bytes(), np.uint8).reshape(200, 320) > 0 for r in results]
+    return arrays, [r.mask for r in results]
 
 
 def test_coco_rle_equals_pycocotools_both_ways(edgesam, two_masks):
@@ -278,7 +279,7 @@ def test_cutout_alpha_is_the_mask_and_crops_like_the_cli(edgesam, two_masks, pho
     array, mask = two_masks[0][0], two_masks[1][0]
     whole = mask.cutout(png)
     assert (whole.region.x, whole.region.y, whole.region.width, whole.region.height) == (0, 0, 320, 200)
-    rgba = np.frombuffer(whole.rgba, np.uint8).reshape(200, 320, 4)
+    rgba = edgesam.rgba_array(whole.image)
     assert np.array_equal(rgba[..., 3], np.where(array, 255, 0))
     assert np.array_equal(rgba[..., :3][array], rgb[array])
     assert not rgba[~array].any()
@@ -293,18 +294,19 @@ def test_cutout_alpha_is_the_mask_and_crops_like_the_cli(edgesam, two_masks, pho
                     "--image", str(image_path), "--point", "200,80,1", "--cutout-out", str(cutout_path),
                     "--cutout-padding", "5"], check=True, capture_output=True)
     cli = np.array(Image.open(cutout_path).convert("RGBA"))
-    assert np.array_equal(np.frombuffer(cropped.rgba, np.uint8).reshape(r.height, r.width, 4), cli)
+    assert (cropped.image.width, cropped.image.height) == (r.width, r.height)
+    assert np.array_equal(edgesam.rgba_array(cropped.image), cli)
 
 
 def test_overlay_blends_the_colour_inside_as_computed_in_numpy(edgesam, two_masks, photo):
     rgb, png = photo
     array, mask = two_masks[0][0], two_masks[1][0]
     colour = edgesam.MaskColor(red=250, green=20, blue=90, alpha=100)
-    out = np.frombuffer(mask.overlay(png, colour, outline_width=0), np.uint8).reshape(200, 320, 4)
+    out = edgesam.rgba_array(mask.overlay(png, colour, outline_width=0))
     blended = (rgb.astype(np.uint32) * 155 + np.array([250, 20, 90], np.uint32) * 100 + 127) // 255
     expected = np.where(array[..., None], blended, rgb)
     assert np.array_equal(out[..., :3], expected) and (out[..., 3] == 255).all()
-    outlined = np.frombuffer(mask.overlay(png, colour), np.uint8).reshape(200, 320, 4)
+    outlined = edgesam.rgba_array(mask.overlay(png, colour))
     white = (outlined[..., :3] == 255).all(-1)
     assert white.any() and not (white & ~array).any(), "the default outline is white, inside the mask"
 
@@ -325,3 +327,110 @@ def test_outline_polygons_equal_the_cli(edgesam, two_masks, photo, pair, tmp_pat
             assert [[p.x, p.y] for p in polygon.points] == expected["points"]
             assert polygon.is_hole == expected["hole"]
     assert [p.points for p in mask.outline_polygons()] == [p.points for p in mask.outline_polygons(1.0)]
+
+
+def test_the_default_tint_is_what_an_absent_colour_means(edgesam, two_masks, photo):
+    array, mask = two_masks[0][0], two_masks[1][0]
+    layer = edgesam.rgba_array(mask.tinted())
+    assert layer.shape == (200, 320, 4)
+    assert (layer[array] == (30, 144, 255, 128)).all() and not layer[~array].any()
+    red = edgesam.MaskColor(red=255, green=0, blue=0, alpha=60)
+    assert (edgesam.rgba_array(mask.tinted(red))[array] == (255, 0, 0, 60)).all()
+    default = edgesam.MaskColor(red=30, green=144, blue=255, alpha=128)
+    assert mask.overlay(photo[1]) == mask.overlay(photo[1], default)
+
+
+def test_decoded_pixels_cut_and_draw_like_the_file(edgesam, two_masks, photo):
+    """decode_image gives the pixels encode_image sees; the raw-pixel variants of cutout and
+    overlay on them (here as B, G, R, A) equal the file-based ones."""
+    rgb, png = photo
+    decoded = edgesam.decode_image(png)
+    assert np.array_equal(edgesam.rgba_array(decoded)[..., :3], rgb)
+    assert (edgesam.rgba_array(decoded)[..., 3] == 255).all()
+    bgra = edgesam.rgba_array(decoded)[..., [2, 1, 0, 3]].tobytes()
+    mask = two_masks[1][1]
+    raw = (bgra, 320, 200, 320 * 4, edgesam.PixelFormat.BGRA8)
+    assert mask.cutout_pixels(*raw, crop_padding=3) == mask.cutout(png, crop_padding=3)
+    assert mask.overlay_pixels(*raw, outline_width=1) == mask.overlay(png, outline_width=1)
+
+
+def test_pixels_stored_sideways_encode_like_the_upright_photo(edgesam, model, embedding, photo):
+    """A 200x320 buffer that needs a quarter turn clockwise (EXIF 6, Orientation.RIGHT) to stand
+    upright gives the upright photo's embedding and masks."""
+    rgb = photo[0]
+    stored = np.ascontiguousarray(np.rot90(rgb, k=1))  # upright = stored turned clockwise
+    assert stored.shape == (320, 200, 3)
+    sideways = model.encode(stored, orientation=edgesam.Orientation.RIGHT)
+    assert (sideways.width(), sideways.height()) == (320, 200)
+    assert sideways.to_bytes() == embedding.to_bytes()
+    p = prompt(edgesam, **PROMPTS["point"])
+    assert model.segment(sideways, p) == model.segment(embedding, p)
+    with pytest.raises(edgesam.EdgeSamError.BadImage):
+        model.encode(photo[1], orientation=edgesam.Orientation.RIGHT)
+
+
+def test_equal_answers_compare_equal_and_masks_by_pixels(edgesam, model, embedding):
+    p = prompt(edgesam, **PROMPTS["point"])
+    first, again = model.segment(embedding, p), model.segment(embedding, p)
+    assert first == again and first.mask == again.mask and first.mask is not again.mask
+    other = model.segment(embedding, prompt(edgesam, points=[(60, 170, 1)]))
+    assert first != other
+    assert edgesam.SegmentMask(2, 1, b"\x01\x00") == edgesam.SegmentMask(2, 1, b"\xff\x00")
+
+
+
+def progress_recorder(edgesam, cancel_at=None, token=None):
+    """A ProgressListener keeping what it is told; it cancels `token` once `done` reaches
+    `cancel_at`."""
+    class Recorder(edgesam.ProgressListener):
+        def __init__(self):
+            self.seen = []
+
+        def on_progress(self, progress):
+            self.seen.append((progress.done, progress.total))
+            if cancel_at is not None and progress.done >= cancel_at:
+                token.cancel()
+    return Recorder()
+
+
+def test_an_encode_reports_each_node_and_a_cancel_from_the_listener_stops_it(edgesam, model, photo):
+    recorder = progress_recorder(edgesam)
+    asyncio.run(model.encode_image_async(photo[1], progress=recorder))
+    total = recorder.seen[0][1]
+    assert total > 10 and recorder.seen == [(done, total) for done in range(total + 1)]
+
+    token = edgesam.CancellationToken()
+    stopper = progress_recorder(edgesam, cancel_at=total // 2, token=token)
+    with pytest.raises(edgesam.EdgeSamError.Cancelled):
+        asyncio.run(model.encode_image_async(photo[1], progress=stopper, cancellation=token))
+    assert stopper.seen[-1] == (total // 2, total), "told of nothing after the cancel"
+
+
+def test_run_benchmark_reports_its_steps_and_can_be_cancelled(edgesam, pair, photo):
+    recorder = progress_recorder(edgesam)
+    edgesam.run_benchmark(str(pair[0]), str(pair[1]), image_data=photo[1], runs=1, points=2,
+                          progress=recorder)
+    total = 3 + 4 * 2  # load, first encode, first tap; four timed steps of a warm-up and 1 run
+    assert recorder.seen == [(done, total) for done in range(total + 1)]
+
+    token = edgesam.CancellationToken()
+    stopper = progress_recorder(edgesam, cancel_at=1, token=token)
+    with pytest.raises(edgesam.EdgeSamError.Cancelled):
+        edgesam.run_benchmark(str(pair[0]), str(pair[1]), image_data=photo[1], runs=1,
+                              progress=stopper, cancellation=token)
+    assert stopper.seen == [(0, total), (1, total)]
+
+
+def test_the_readme_python_example_runs(edgesam, pair, tmp_path, monkeypatch):
+    """The README's Python block, run as written in a folder holding the files it names (the
+    tiny stand-ins under the official names, a 1000x600 JPEG its taps fall inside)."""
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    for stand_in, official in zip(pair, ("edge_sam_3x_encoder.onnx", "edge_sam_3x_decoder.onnx")):
+        (tmp_path / official).write_bytes(Path(stand_in).read_bytes())
+    Image.fromarray(synthetic_rgb(1000, 600)).save(tmp_path / "photo.jpg", quality=90)
+    monkeypatch.chdir(tmp_path)
+    names = {}
+    exec(compile(block, "README.md", "exec"), names)
+    assert names["mask"].shape == (600, 1000) and names["mask"].dtype == bool
+    assert names["overlay"].shape == (600, 1000, 4)

@@ -47,22 +47,23 @@ def _segment(args: argparse.Namespace) -> None:
     if args.mask_out:
         from PIL import Image
         Image.fromarray(mask_array(result)).convert("L").save(args.mask_out)
-    box = result.bounding_box
+    mask = result.mask
+    box = mask.bounding_box()
     if args.json:
         print(json.dumps({
-            "image": {"width": result.width, "height": result.height},
+            "image": {"width": mask.width(), "height": mask.height()},
             "scores": result.scores,
             "mask_index": result.mask_index,
             "score": result.score,
             "bbox": None if box is None else [box.x, box.y, box.width, box.height],
-            "area": result.area,
+            "area": mask.area(),
             "timings_ms": {"load": (loaded - started) * 1e3, "encode": (encoded - loaded) * 1e3,
                            "predict": (segmented - encoded) * 1e3},
         }))
     else:
         where = "none" if box is None else f"{box.x},{box.y} {box.width}x{box.height}"
-        print(f"mask {result.width}x{result.height}: candidate {result.mask_index} "
-              f"score {result.score:.3f}, area {result.area} px, box {where}")
+        print(f"mask {mask.width()}x{mask.height()}: candidate {result.mask_index} "
+              f"score {result.score:.3f}, area {mask.area()} px, box {where}")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _ffi
-from ._ffi import Box, ImageEmbedding, PromptPoint, SegmentMask, Segmentation
+from ._ffi import Box, ImageEmbedding, Orientation, PromptPoint, SegmentMask, Segmentation
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -65,24 +65,31 @@ class SegmentAnything(_ffi.Model):
     """An EdgeSAM encoder/decoder pair (`SegmentAnything.from_files(encoder, decoder)`), with
     `encode` taking any image and `segment` taking plain tuples."""
 
-    def encode(self, image: ImageLike) -> ImageEmbedding:
+    def encode(self, image: ImageLike, orientation: Optional[Orientation] = None) -> ImageEmbedding:
         """Encodes a photo given as a file path, encoded bytes (JPEG/PNG/WebP, EXIF orientation
         applied), a `PIL.Image` (as displayed by Pillow, no EXIF turn) or an HxWx3/HxWx4 uint8
-        array of RGB(A) pixels."""
+        array of RGB(A) pixels. `orientation` turns a `PIL.Image` or an array upright (e.g.
+        `Orientation.RIGHT` for EXIF 6); files carry their own."""
         if isinstance(image, (str, os.PathLike)):
             try:
                 with open(image, "rb") as file:
                     data = file.read()
             except OSError as error:
                 raise _ffi.bad_image(f"cannot read {os.fspath(image)}: {error.strerror}") from error
-            return self.encode_image(data)
+            return self._encode_file(data, orientation)
         if isinstance(image, (bytes, bytearray, memoryview)):
-            return self.encode_image(bytes(image))
+            return self._encode_file(bytes(image), orientation)
         if _is_pil_image(image):
             image = np.asarray(image.convert("RGB") if image.mode not in ("RGB", "RGBA") else image)
         if isinstance(image, np.ndarray):
-            return self.encode_pixels(*_pixels(image))
+            return self.encode_pixels(*_pixels(image), orientation)
         raise _ffi.bad_image(f"cannot encode a {type(image).__name__}")
+
+    def _encode_file(self, data: bytes, orientation: Optional[Orientation]) -> ImageEmbedding:
+        if orientation is not None:
+            raise _ffi.bad_image("an encoded file carries its own EXIF orientation; "
+                                 "orientation is for PIL images and pixel arrays")
+        return self.encode_image(data)
 
     def segment(self, embedding: ImageEmbedding, prompt: Optional[_ffi.SegmentPrompt] = None, *,
                 points: Optional[Iterable[Sequence[float]]] = None,
@@ -99,13 +106,18 @@ class SegmentAnything(_ffi.Model):
 
 
 def mask_array(mask: Union[Segmentation, SegmentMask]) -> np.ndarray:
-    """A mask as an HxW NumPy boolean array (True inside): one pass over the library's bytes,
-    read in place, no intermediate copy."""
-    if isinstance(mask, SegmentMask):
-        data, width, height = mask.bytes(), mask.width(), mask.height()
-    else:
-        data, width, height = mask.mask, mask.width, mask.height
-    return np.frombuffer(data, dtype=np.uint8).reshape(height, width) != 0
+    """A mask (or a segmentation's) as an HxW NumPy boolean array (True inside): one pass over the
+    library's bytes, read in place, no intermediate copy."""
+    if isinstance(mask, Segmentation):
+        mask = mask.mask
+    data = mask.bytes()
+    return np.frombuffer(data, dtype=np.uint8).reshape(mask.height(), mask.width()) != 0
+
+
+def rgba_array(image: _ffi.RgbaImage) -> np.ndarray:
+    """An `RgbaImage` (`decode_image`, `SegmentMask.overlay`, `tinted`, a cut-out's `image`) as an
+    HxWx4 uint8 array, read in place."""
+    return np.frombuffer(image.rgba, dtype=np.uint8).reshape(image.height, image.width, 4)
 
 
 def everything_arrays(masks: Iterable[_ffi.AutoMask]) -> List[np.ndarray]:

@@ -529,7 +529,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_func_init_logging() != 30979:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() != 56110:
+    if lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() != 26036:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_cancellationtoken_cancel() != 49674:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -772,6 +772,7 @@ _UniffiLib.uniffi_edgesam_ffi_fn_func_run_benchmark.argtypes = (
     ctypes.c_int32,
     ctypes.c_int32,
     _UniffiRustBuffer,
+    ctypes.c_int8,
     _UniffiRustBuffer,
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -4770,16 +4771,17 @@ def init_logging(level: LogLevel) -> None:
         *_uniffi_lowered_args,
     )
     return _uniffi_lift_return(_uniffi_ffi_result)
-def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[object, typing.Optional[bytes]] = _DEFAULT,runs: int = 5,points: int = 2,threads: int = 0,cache_dir: typing.Union[object, typing.Optional[str]] = _DEFAULT,progress: typing.Union[object, typing.Optional[ProgressListener]] = _DEFAULT,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> str:
+def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[object, typing.Optional[bytes]] = _DEFAULT,runs: int = 5,points: int = 2,threads: int = 0,cache_dir: typing.Union[object, typing.Optional[str]] = _DEFAULT,profile: bool = False,progress: typing.Union[object, typing.Optional[ProgressListener]] = _DEFAULT,cancellation: typing.Union[object, typing.Optional[CancellationToken]] = _DEFAULT) -> str:
     """
     Loads the model files (timed as the cold start), then times pre-processing, encoding and taps
     of 2..N points on `image_data` (a JPEG/PNG/WebP; a synthetic 4000x3000 photo when absent),
     `runs` times each after a warm-up. Returns the report as JSON: thread count, cold start,
     min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
     SHA-256 of both files. With `cache_dir` (as in `SegmentAnything.from_files`), a second run
-    times a load from the cache. It takes seconds to minutes and blocks: call it off the main
-    thread. `progress` is told after each load and run; cancelling `cancellation` (from any
-    thread) stops it with `Cancelled` after the step under way.
+    times a load from the cache; `profile` adds the time of each graph's op families ("profile").
+    It takes seconds to minutes and blocks: call it off the main thread. `progress` is told after
+    each load and run; cancelling `cancellation` (from any thread) stops it with `Cancelled` after
+    the step under way.
 """
     
     _UniffiFfiConverterString.check_lower(encoder_path)
@@ -4800,6 +4802,8 @@ def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[o
         cache_dir = None
     _UniffiFfiConverterOptionalString.check_lower(cache_dir)
 
+    _UniffiFfiConverterBoolean.check_lower(profile)
+
     if progress is _DEFAULT:
         progress = None
     _UniffiFfiConverterOptionalTypeProgressListener.check_lower(progress)
@@ -4815,6 +4819,7 @@ def run_benchmark(encoder_path: str,decoder_path: str,image_data: typing.Union[o
         _UniffiFfiConverterInt32.lower(points),
         _UniffiFfiConverterInt32.lower(threads),
         _UniffiFfiConverterOptionalString.lower(cache_dir),
+        _UniffiFfiConverterBoolean.lower(profile),
         _UniffiFfiConverterOptionalTypeProgressListener.lower(progress),
         _UniffiFfiConverterOptionalTypeCancellationToken.lower(cancellation),
     )

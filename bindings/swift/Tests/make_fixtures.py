@@ -44,8 +44,8 @@ def photo() -> np.ndarray:
 
 def orientation_fixtures(out: Path) -> dict:
     """A small stored picture with padded rows, and for each EXIF orientation a PNG of it carrying
-    that orientation and the upright pixels Pillow's exif_transpose makes of it: the Swift
-    UprightPixels must give the same pixels, and encoding them the same embedding as the PNG."""
+    that orientation and the upright pixels Pillow's exif_transpose makes of it: the stored pixels
+    encoded (or cut out) with that orientation must give what the PNG and the upright pixels give."""
     width, height, padding = 7, 5, 4
     rgb = np.random.Generator(np.random.PCG64(3)).integers(0, 256, (height, width, 3), dtype=np.uint8)
     rgba = np.concatenate([rgb, np.full((height, width, 1), 255, np.uint8)], -1)

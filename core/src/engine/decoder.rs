@@ -11,6 +11,7 @@ use tract_onnx::tract_core::prelude::{
 
 use super::cache::{self, CacheKey, ModelCache};
 use super::contract::{CANDIDATES, DECODER, LOW_RES_SIDE};
+use super::profile::{run_plan, OpClock};
 use super::{f32_tensor, load, on_executor, rewrite, sha256};
 use crate::error::{Error, ModelRole, Result};
 
@@ -248,14 +249,22 @@ impl Decoder {
     }
 
     /// Runs the image-only part on an embedding: once per photo, before its first prompt.
-    pub fn image_context(&self, embedding: &TValue, executor: &Executor) -> Result<ImageContext> {
+    /// `clock` times its nodes.
+    pub fn image_context(
+        &self,
+        embedding: &TValue,
+        executor: &Executor,
+        clock: Option<&OpClock>,
+    ) -> Result<ImageContext> {
         let values = match &self.image_part {
-            Some(image_part) => on_executor(executor, || image_part.run(tvec![embedding.clone()]))
-                .map_err(|e| Error::Inference {
-                    role: ModelRole::Decoder,
-                    detail: format!("{e:#}"),
-                })?
-                .into_vec(),
+            Some(image_part) => on_executor(executor, || {
+                run_plan(image_part, tvec![embedding.clone()], clock)
+            })
+            .map_err(|e| Error::Inference {
+                role: ModelRole::Decoder,
+                detail: format!("{e:#}"),
+            })?
+            .into_vec(),
             None => Vec::new(),
         };
         Ok(ImageContext {
@@ -265,12 +274,14 @@ impl Decoder {
     }
 
     /// Runs the prompt part; `context` is this decoder's [`Decoder::image_context`] of `embedding`.
+    /// `clock` times its nodes.
     pub fn run(
         &self,
         embedding: &TValue,
         context: &ImageContext,
         prompt: &DecoderPrompt,
         executor: &Executor,
+        clock: Option<&OpClock>,
     ) -> Result<DecoderOutput> {
         let role = ModelRole::Decoder;
         let inference = |e: anyhow::Error| Error::Inference {
@@ -299,7 +310,8 @@ impl Decoder {
             .chain(context.values.iter().cloned())
             .collect();
         let plan = self.plan_for(n)?;
-        let outputs = on_executor(executor, || plan.run(inputs)).map_err(inference)?;
+        let outputs =
+            on_executor(executor, || run_plan(&plan, inputs, clock)).map_err(inference)?;
         let f32_output = |position: usize| -> Result<Vec<f32>> {
             let view = outputs[self.output_positions[position]]
                 .try_as_plain_ram()

@@ -11,6 +11,7 @@ use tract_onnx::tract_core::prelude::{
 
 use super::cache::{self, CacheKey, ModelCache};
 use super::contract::{EMBEDDING_SHAPE, ENCODER, ENCODER_SIDE};
+use super::profile::OpClock;
 use super::{load, on_executor, rewrite, sha256};
 use crate::error::{Error, ModelRole, Result};
 use crate::Progress;
@@ -101,12 +102,13 @@ impl Encoder {
     /// The `[1, 256, 64, 64]` image embedding of one pre-processed image (`[1, 3, 1024, 1024]`
     /// values, channel-major). `progress` is told 0 of N first (N the graph's node count), then
     /// each node before it runs, then N of N; once it answers false the run stops with
-    /// [`Error::Cancelled`].
+    /// [`Error::Cancelled`]. `clock` times the nodes.
     pub fn run(
         &self,
         input: &[f32],
         executor: &Executor,
         progress: &dyn Fn(Progress) -> bool,
+        clock: Option<&OpClock>,
     ) -> Result<Tensor> {
         let failed = |e: anyhow::Error| {
             if e.is::<CancelledRun>() {
@@ -133,7 +135,11 @@ impl Encoder {
                     return Err(anyhow::Error::new(CancelledRun));
                 }
                 done.set(done.get() + 1);
-                tract_onnx::tract_core::plan::eval(ctx, op_state, node, inputs)
+                let eval = || tract_onnx::tract_core::plan::eval(ctx, op_state, node, inputs);
+                match clock {
+                    Some(clock) => clock.time(&node.op.name(), eval),
+                    None => eval(),
+                }
             })
         })
         .map_err(failed)?;

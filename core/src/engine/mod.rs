@@ -8,6 +8,7 @@ pub mod contract;
 pub(crate) mod decoder;
 pub(crate) mod encoder;
 mod load;
+pub(crate) mod profile;
 mod rewrite;
 
 use sha2::{Digest, Sha256};

@@ -229,7 +229,10 @@ mod tests {
             height: 2,
             data: vec![255; 3],
         };
-        assert!(matches!(tinted(&short, DEFAULT_TINT), Err(Error::BadMask { .. })));
+        assert!(matches!(
+            tinted(&short, DEFAULT_TINT),
+            Err(Error::BadMask { .. })
+        ));
     }
 
     #[test]

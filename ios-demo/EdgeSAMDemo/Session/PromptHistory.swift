@@ -83,13 +83,19 @@ struct AspectFit {
     }
 }
 
-/// Runs the benchmark harness (seconds of work) off the caller's thread and pretty-prints its JSON.
-func runHarness(encoderPath: String, decoderPath: String, runs: Int32, threads: Int32) async throws -> String {
-    let json = try await Task.detached(priority: .userInitiated) {
-        try runBenchmark(encoderPath: encoderPath, decoderPath: decoderPath, imageData: nil,
-                         runs: runs, points: 2, threads: threads)
-    }.value
-    return prettyJSON(json)
+/// Runs the benchmark harness (seconds of work) on a thread of its own and pretty-prints its JSON.
+/// `progress` is told of each step from that thread; cancelling the calling Task stops the harness
+/// at its next step (it then throws CancellationError).
+func runHarness(encoderPath: String, decoderPath: String, runs: Int32, threads: Int32,
+                progress: ProgressListener? = nil) async throws -> String {
+    prettyJSON(try await runBenchmarkAsync(encoderPath: encoderPath, decoderPath: decoderPath, imageData: nil,
+                                           runs: runs, points: 2, threads: threads, progress: progress))
+}
+
+/// Whole percent of a long call done, for a label: 0 before the first step, 100 once done.
+func percentDone(_ reported: EdgeSAM.Progress) -> Int {
+    guard reported.total > 0 else { return 0 }
+    return Int(Int64(min(max(reported.done, 0), reported.total)) * 100 / Int64(reported.total))
 }
 
 /// The JSON indented with sorted keys, for reading on a phone; unchanged when it does not parse.

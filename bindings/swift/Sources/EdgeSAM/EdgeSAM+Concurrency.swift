@@ -10,28 +10,33 @@
 import Foundation
 
 extension SegmentAnything {
-    /// Encodes a JPEG, PNG or WebP file's bytes (EXIF orientation applied) on a worker thread.
+    /// Encodes a JPEG, PNG or WebP file's bytes (EXIF orientation applied) on a worker thread,
+    /// telling `progress` of each encoder step (from that thread: hop to the main actor to show it).
     ///
     /// Cancelling the calling `Task` makes this throw `CancellationError` at once (not
     /// `EdgeSamError.Cancelled`: this is Swift's usual signal, which `Task` code already handles).
-    public func encode(imageData: Data) async throws -> ImageEmbedding {
+    public func encode(imageData: Data, progress: ProgressListener? = nil) async throws -> ImageEmbedding {
         try await cancellingWithTask { token in
-            try await self.encodeImageAsync(data: imageData, cancellation: token)
+            try await self.encodeImageAsync(data: imageData, progress: progress, cancellation: token)
         }
     }
 
-    /// Encodes raw pixels (`rowStride` bytes per row, e.g. `CGImage.bytesPerRow`) on a worker
-    /// thread, cancelled with the calling `Task` like `encode(imageData:)`.
+    /// Encodes raw pixels (`rowStride` bytes per row, e.g. `CGImage.bytesPerRow`) stored as
+    /// `orientation` says (nil: upright; the library turns them upright) on a worker thread,
+    /// with progress and cancellation as `encode(imageData:progress:)`. Masks come back at the
+    /// upright size.
     ///
     /// A negative size or stride throws `EdgeSamError.BadImage`, as does one beyond `Int32.max`.
     public func encode(pixels: Data, width: Int, height: Int, rowStride: Int,
-                       format: PixelFormat = .rgba8) async throws -> ImageEmbedding {
+                       format: PixelFormat = .rgba8, orientation: Orientation? = nil,
+                       progress: ProgressListener? = nil) async throws -> ImageEmbedding {
         let w = try int32(width, "width")
         let h = try int32(height, "height")
         let stride = try int32(rowStride, "row stride")
         return try await cancellingWithTask { token in
             try await self.encodePixelsAsync(pixels: pixels, width: w, height: h, rowStride: stride,
-                                             format: format, cancellation: token)
+                                             format: format, orientation: orientation,
+                                             progress: progress, cancellation: token)
         }
     }
 }
@@ -44,7 +49,7 @@ extension SegmentAnything {
         embedding: ImageEmbedding, options: EverythingOptions = EverythingOptions(),
         progress: (@Sendable (EverythingProgress) -> Void)? = nil
     ) async throws -> [AutoMask] {
-        let listener = progress.map(ProgressRelay.init)
+        let listener = progress.map(EverythingRelay.init)
         return try await cancellingWithTask { token in
             try await self.everythingAsync(embedding: embedding, options: options,
                                            listener: listener, cancellation: token)
@@ -52,8 +57,40 @@ extension SegmentAnything {
     }
 }
 
-/// Hands the generated listener protocol's calls to a closure.
-private final class ProgressRelay: EverythingListener, @unchecked Sendable {
+/// `runBenchmark` (the same report as `edgesam bench`, seconds of work) on a thread of its own,
+/// telling `progress` of each step from that thread and stopping at the next step when the
+/// calling `Task` is cancelled (then it throws `CancellationError`).
+public func runBenchmarkAsync(
+    encoderPath: String, decoderPath: String, imageData: Data? = nil, runs: Int32 = 5,
+    points: Int32 = 2, threads: Int32 = 0, cacheDir: String? = nil, profile: Bool = false,
+    progress: ProgressListener? = nil
+) async throws -> String {
+    try await cancellingWithTask { token in
+        try await Task.detached(priority: Task.currentPriority) {
+            try runBenchmark(encoderPath: encoderPath, decoderPath: decoderPath, imageData: imageData,
+                             runs: runs, points: points, threads: threads, cacheDir: cacheDir,
+                             profile: profile, progress: progress, cancellation: token)
+        }.value
+    }
+}
+
+/// A `ProgressListener` that hands each report to a closure, e.g.
+/// `ProgressHandler { p in Task { @MainActor in fraction = Double(p.done) / Double(p.total) } }`.
+/// The closure runs on the library's worker thread.
+public final class ProgressHandler: ProgressListener, @unchecked Sendable {
+    private let body: @Sendable (Progress) -> Void
+
+    public init(_ body: @escaping @Sendable (Progress) -> Void) {
+        self.body = body
+    }
+
+    public func onProgress(progress: Progress) {
+        body(progress)
+    }
+}
+
+/// Hands the generated everything-listener protocol's calls to a closure.
+private final class EverythingRelay: EverythingListener, @unchecked Sendable {
     private let relay: @Sendable (EverythingProgress) -> Void
 
     init(_ relay: @escaping @Sendable (EverythingProgress) -> Void) {

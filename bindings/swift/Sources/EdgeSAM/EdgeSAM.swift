@@ -4175,11 +4175,12 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
  * `runs` times each after a warm-up. Returns the report as JSON: thread count, cold start,
  * min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
  * SHA-256 of both files. With `cache_dir` (as in `SegmentAnything.from_files`), a second run
- * times a load from the cache. It takes seconds to minutes and blocks: call it off the main
- * thread. `progress` is told after each load and run; cancelling `cancellation` (from any
- * thread) stops it with `Cancelled` after the step under way.
+ * times a load from the cache; `profile` adds the time of each graph's op families ("profile").
+ * It takes seconds to minutes and blocks: call it off the main thread. `progress` is told after
+ * each load and run; cancelling `cancellation` (from any thread) stops it with `Cancelled` after
+ * the step under way.
  */
-public func runBenchmark(encoderPath: String, decoderPath: String, imageData: Data? = nil, runs: Int32 = 5, points: Int32 = 2, threads: Int32 = 0, cacheDir: String? = nil, progress: ProgressListener? = nil, cancellation: CancellationToken? = nil)throws  -> String  {
+public func runBenchmark(encoderPath: String, decoderPath: String, imageData: Data? = nil, runs: Int32 = 5, points: Int32 = 2, threads: Int32 = 0, cacheDir: String? = nil, profile: Bool = false, progress: ProgressListener? = nil, cancellation: CancellationToken? = nil)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEdgeSamError_lift) {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_func_run_benchmark(
@@ -4190,6 +4191,7 @@ public func runBenchmark(encoderPath: String, decoderPath: String, imageData: Da
         FfiConverterInt32.lower(points),
         FfiConverterInt32.lower(threads),
         FfiConverterOptionString.lower(cacheDir),
+        FfiConverterBool.lower(profile),
         FfiConverterOptionTypeProgressListener.lower(progress),
         FfiConverterOptionTypeCancellationToken.lower(cancellation),uniffiCallStatus
     )
@@ -4233,7 +4235,7 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_func_run_benchmark() != 56110) {
+    if (uniffi_edgesam_ffi_checksum_func_run_benchmark() != 26036) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_func_decode_image() != 37776) {

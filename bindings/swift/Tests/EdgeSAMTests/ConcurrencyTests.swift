@@ -117,15 +117,8 @@ final class ConcurrencyTests: FixtureTestCase {
 
     func testCancellingTheTaskThrowsCancellationErrorWhileTheWorkerIsStillHeld() async throws {
         let model = f.model, embedding = f.embedding, options = manyPoints
-        let gate = Gate()
-        let task = Task { try await model.everything(embedding: embedding, options: options) { gate.onProgress(progress: $0) } }
-        await gate.reached()
-        task.cancel()
-        let outcome = await task.result
-        XCTAssertTrue(gate.open(), "the cancelled call waited for its worker")
-        switch outcome {
-        case .failure(is CancellationError): break
-        case let other: XCTFail("a cancelled Task gave \(other), expected CancellationError")
+        await assertCancellingTheTaskThrowsWhileHeld("everything") { gate in
+            try await model.everything(embedding: embedding, options: options) { gate.onProgress(progress: $0) }
         }
         // The model is usable afterwards and gives the same answers.
         let again = try await model.encode(imageData: f.photoPNG)
@@ -186,6 +179,63 @@ final class ConcurrencyTests: FixtureTestCase {
         await assertThrowsEdgeSamError("Cancelled", "encodePixelsAsync with a cancelled token") {
             try await model.encodePixelsAsync(pixels: self.f.photoRGBA, width: self.f.photoWidth, height: self.f.photoHeight,
                                               rowStride: self.f.photoWidth * 4, format: .rgba8, cancellation: token)
+        }
+    }
+
+    func testAnEncodeReportsEveryStepFromNoneToAllDone() async throws {
+        let seen = Locked([EdgeSAM.Progress]())
+        let handler = ProgressHandler { p in seen.mutate { $0.append(p) } }
+        let e = try await f.model.encode(imageData: f.photoPNG, progress: handler)
+        XCTAssertEqual(e.toBytes(), f.embedding.toBytes())
+        let progress = seen.current
+        let total = try XCTUnwrap(progress.last?.total, "no progress reported")
+        XCTAssertGreaterThan(total, 1)
+        XCTAssertEqual(progress.map(\.done), Array(0...total), "one report per encoder step, then done == total")
+        XCTAssertTrue(progress.allSatisfy { $0.total == total }, "\(progress.prefix(3))")
+        // Raw pixels go through the same steps, through the convenience and the generated call.
+        seen.mutate { $0.removeAll() }
+        _ = try await f.model.encode(pixels: f.photoRGBA, width: Int(f.photoWidth), height: Int(f.photoHeight),
+                                     rowStride: Int(f.photoWidth) * 4, progress: handler)
+        XCTAssertEqual(seen.current.map(\.done), Array(0...total))
+        seen.mutate { $0.removeAll() }
+        _ = try await f.model.encodePixelsAsync(pixels: f.photoRGBA, width: f.photoWidth, height: f.photoHeight,
+                                                rowStride: f.photoWidth * 4, format: .rgba8, progress: handler)
+        XCTAssertEqual(seen.current.map(\.done), Array(0...total))
+    }
+
+    func testCancellingTheTokenFromTheListenerStopsTheEncodeWithCancelled() async throws {
+        let token = CancellationToken()
+        let seen = Locked([Int32]())
+        let handler = ProgressHandler { p in
+            seen.mutate { $0.append(p.done) }
+            if p.done == 3 { token.cancel() }
+        }
+        await assertThrowsEdgeSamError("Cancelled", "encodeImageAsync cancelled from its listener") {
+            try await self.f.model.encodeImageAsync(data: self.f.photoPNG, progress: handler, cancellation: token)
+        }
+        XCTAssertEqual(seen.current, [0, 1, 2, 3], "the encode went on after its token was cancelled")
+        // The Task convenience returns as soon as its Task is cancelled, while the encoder is held.
+        let model = f.model, png = f.photoPNG
+        await assertCancellingTheTaskThrowsWhileHeld("encode") { gate in
+            try await model.encode(imageData: png, progress: gate)
+        }
+    }
+
+    /// Runs `call` in a Task with a gate holding its worker, cancels the Task once the worker is
+    /// held, and checks that the call threw CancellationError before the worker went on.
+    private func assertCancellingTheTaskThrowsWhileHeld<T: Sendable>(
+        _ what: String, file: StaticString = #filePath, line: UInt = #line,
+        _ call: @escaping @Sendable (Gate) async throws -> T
+    ) async {
+        let gate = Gate()
+        let task = Task { try await call(gate) }
+        await gate.reached()
+        task.cancel()
+        let outcome = await task.result
+        XCTAssertTrue(gate.open(), "\(what): the cancelled call waited for its worker", file: file, line: line)
+        switch outcome {
+        case .failure(is CancellationError): break
+        case let other: XCTFail("\(what) in a cancelled Task gave \(other), expected CancellationError", file: file, line: line)
         }
     }
 

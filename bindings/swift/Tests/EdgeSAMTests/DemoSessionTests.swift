@@ -50,4 +50,25 @@ final class DemoSessionTests: FixtureTestCase {
         XCTAssertTrue(json.contains("\n  "), "not indented: \(json.prefix(200))")
         XCTAssertEqual(prettyJSON("not json"), "not json", "unparsable JSON is not passed through")
     }
+
+    func testTheBenchmarkScreensPercentGoesFromNoneToAllAndItsTaskCancels() async throws {
+        let percents = Locked([Int]())
+        _ = try await runHarness(encoderPath: f.encoderPath, decoderPath: f.decoderPath, runs: 1, threads: 1,
+                                 progress: ProgressHandler { p in percents.mutate { $0.append(percentDone(p)) } })
+        let seen = percents.current
+        XCTAssertEqual(seen.first, 0)
+        XCTAssertEqual(seen.last, 100)
+        XCTAssertEqual(seen, seen.sorted(), "the percentage went back")
+        XCTAssertEqual(percentDone(EdgeSAM.Progress(done: 1, total: 3)), 33)
+        XCTAssertEqual(percentDone(EdgeSAM.Progress(done: 0, total: 0)), 0)
+        let gate = Gate()
+        let run = Task { try await runHarness(encoderPath: f.encoderPath, decoderPath: f.decoderPath, runs: 1, threads: 1,
+                                              progress: gate) }
+        await gate.reached()
+        run.cancel()
+        gate.open()
+        if case .failure(is CancellationError) = await run.result {} else {
+            XCTFail("a cancelled benchmark screen run did not throw CancellationError")
+        }
+    }
 }

@@ -149,13 +149,11 @@ func same(_ a: [Float], _ b: [Float]) -> Bool {
 }
 
 func same(_ a: Segmentation, _ b: Segmentation) -> Bool {
-    a.width == b.width && a.height == b.height && a.mask == b.mask && same(a.score, b.score)
-        && same(a.scores, b.scores) && a.maskIndex == b.maskIndex && a.boundingBox == b.boundingBox
-        && a.area == b.area
+    a.mask == b.mask && same(a.score, b.score) && same(a.scores, b.scores) && a.maskIndex == b.maskIndex
 }
 
 func summary(_ s: Segmentation) -> String {
-    "index \(s.maskIndex) area \(s.area) box \(String(describing: s.boundingBox)) scores \(s.scores)"
+    "index \(s.maskIndex) area \(s.mask.area()) box \(String(describing: s.mask.boundingBox())) scores \(s.scores)"
 }
 
 /// The case name of an `EdgeSamError`, e.g. "BadImage".
@@ -208,11 +206,11 @@ private func checkThrown<T>(_ outcome: Result<T, Error>, _ expected: String, _ w
     return nil
 }
 
-/// Holds the library's worker threads at their first progress report until `open()`: a test can
-/// then act (cancel) while the work is certainly still running, and see that the call returned
-/// before its worker went on. A watchdog opens the gate after a minute so that a call that waits
-/// for its worker fails the test instead of hanging it.
-final class Gate: EverythingListener, @unchecked Sendable {
+/// Holds the library's worker threads at their first progress report (of everything mode, an
+/// encode or a benchmark) until `open()`: a test can then act (cancel) while the work is certainly
+/// still running, and see that the call returned before its worker went on. A watchdog opens the
+/// gate after a minute so that a call that waits for its worker fails the test instead of hanging it.
+final class Gate: EverythingListener, ProgressListener, @unchecked Sendable {
     private let condition = NSCondition()
     private var isOpen = false
     private var arrivals = 0
@@ -225,8 +223,16 @@ final class Gate: EverythingListener, @unchecked Sendable {
         }
     }
 
-    /// Called on a worker thread: blocks until the gate opens.
     func onProgress(progress: EverythingProgress) {
+        hold()
+    }
+
+    func onProgress(progress: EdgeSAM.Progress) {
+        hold()
+    }
+
+    /// Called on a worker thread: blocks until the gate opens.
+    private func hold() {
         condition.lock()
         arrivals += 1
         let waiting = arrived ? nil : firstArrival

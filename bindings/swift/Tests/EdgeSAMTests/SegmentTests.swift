@@ -8,13 +8,14 @@ final class SegmentTests: FixtureTestCase {
     /// What must hold for any segmentation of the photo.
     private func checkSegmentation(_ s: Segmentation, _ prompt: SegmentPrompt, _ label: String,
                                    file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual([s.width, s.height], [f.photoWidth, f.photoHeight], "\(label): mask size", file: file, line: line)
-        XCTAssertEqual(s.mask.count, Int(s.width) * Int(s.height), "\(label): mask bytes", file: file, line: line)
+        let mask = s.mask, bytes = mask.bytes()
+        XCTAssertEqual([mask.width(), mask.height()], [f.photoWidth, f.photoHeight], "\(label): mask size", file: file, line: line)
+        XCTAssertEqual(bytes.count, Int(mask.width()) * Int(mask.height()), "\(label): mask bytes", file: file, line: line)
         var area: Int64 = 0
         var other = 0
         var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
-        let width = Int(s.width)
-        for (i, v) in s.mask.enumerated() {
+        let width = Int(mask.width())
+        for (i, v) in bytes.enumerated() {
             if v == 255 {
                 area += 1
                 let x = i % width, y = i / width
@@ -25,12 +26,12 @@ final class SegmentTests: FixtureTestCase {
             }
         }
         XCTAssertEqual(other, 0, "\(label): mask bytes that are neither 0 nor 255", file: file, line: line)
-        XCTAssertEqual(area, s.area, "\(label): area against the mask's pixels at 255", file: file, line: line)
+        XCTAssertEqual(area, mask.area(), "\(label): area against the mask's pixels at 255", file: file, line: line)
         if area == 0 {
-            XCTAssertNil(s.boundingBox, "\(label): empty mask with a bounding box", file: file, line: line)
+            XCTAssertNil(mask.boundingBox(), "\(label): empty mask with a bounding box", file: file, line: line)
         } else {
             let box = BoundingBox(x: Int32(minX), y: Int32(minY), width: Int32(maxX - minX + 1), height: Int32(maxY - minY + 1))
-            XCTAssertEqual(s.boundingBox, box, "\(label): bounding box against the mask's", file: file, line: line)
+            XCTAssertEqual(mask.boundingBox(), box, "\(label): bounding box against the mask's", file: file, line: line)
         }
         XCTAssertEqual(s.scores.count, 4, "\(label): scores", file: file, line: line)
         XCTAssertTrue((0..<4).contains(s.maskIndex), "\(label): mask index \(s.maskIndex)", file: file, line: line)
@@ -59,14 +60,14 @@ final class SegmentTests: FixtureTestCase {
         for c in f.manifest.cases {
             let s = try XCTUnwrap(f.reference[c.name])
             checkSegmentation(s, c.prompt, c.name)
-            let expected = try Data(contentsOf: f.file(c.mask))
-            let differing = zip(s.mask, expected).filter { $0 != $1 }.count
-            XCTAssertTrue(s.mask == expected, "\(c.name): \(differing) of \(expected.count) mask bytes differ from the CLI's")
+            let expected = try Data(contentsOf: f.file(c.mask)), bytes = s.mask.bytes()
+            let differing = zip(bytes, expected).filter { $0 != $1 }.count
+            XCTAssertTrue(bytes == expected, "\(c.name): \(differing) of \(expected.count) mask bytes differ from the CLI's")
             let cliScores = c.cli.scores.map { $0.map(Float.init) ?? .nan }
             XCTAssertTrue(same(s.scores, cliScores), "\(c.name): scores \(s.scores), the CLI's \(cliScores)")
             XCTAssertEqual(s.maskIndex, c.cli.mask_index, c.name)
-            XCTAssertEqual(s.area, c.cli.area, c.name)
-            XCTAssertEqual(s.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] }, c.cli.bbox, c.name)
+            XCTAssertEqual(s.mask.area(), c.cli.area, c.name)
+            XCTAssertEqual(s.mask.boundingBox().map { [$0.x, $0.y, $0.width, $0.height] }, c.cli.bbox, c.name)
         }
     }
 
@@ -116,6 +117,39 @@ final class SegmentTests: FixtureTestCase {
         }
     }
 
+    func testIdenticalSegmentationsAreEqualAndDifferentOnesAreNot() throws {
+        for (name, prompt) in f.prompts {
+            let again = try f.model.segment(embedding: f.embedding, prompt: prompt)
+            // Not the same handle: equality compares the mask's pixels in Rust.
+            XCTAssertFalse(again.mask === f.reference[name]!.mask, name)
+            XCTAssertEqual(again, f.reference[name]!, "\(name): Segmentation == (scores are never NaN)")
+        }
+        let (first, second) = (f.reference[f.manifest.cases[0].name]!, f.reference[f.manifest.cases[1].name]!)
+        XCTAssertNotEqual(first.mask, second.mask)
+        XCTAssertNotEqual(first, second)
+        var rescored = first
+        rescored.score += 1
+        XCTAssertNotEqual(rescored, first, "a different score")
+        // A mask rebuilt from its bytes, with any non-zero byte marking the inside, equals it.
+        let mask = first.mask
+        let ones = Data(mask.bytes().map { $0 == 0 ? 0 : 1 })
+        XCTAssertEqual(try SegmentMask(width: mask.width(), height: mask.height(), bytes: ones), mask)
+    }
+
+    func testContainsIsTheMasksPixelAndFalseOutsideThePhoto() throws {
+        let mask = f.firstCase.segmentation.mask, bytes = [UInt8](mask.bytes())
+        let width = Int(mask.width())
+        let wrong = bytes.indices.filter { i in
+            mask.contains(x: Int32(i % width), y: Int32(i / width)) != (bytes[i] != 0)
+        }.count
+        XCTAssertEqual(wrong, 0, "pixels where contains(x:y:) is not the mask's byte")
+        XCTAssertGreaterThan(mask.area(), 0, "empty reference mask")
+        let outside: [(Int32, Int32)] = [(-1, 0), (0, -1), (mask.width(), 0), (0, mask.height())]
+        for (x, y) in outside {
+            XCTAssertFalse(mask.contains(x: x, y: y), "(\(x), \(y)) is outside the photo")
+        }
+    }
+
     func testAnEmbeddingRoundTripsThroughItsBytes() throws {
         let bytes = f.embedding.toBytes()
         XCTAssertGreaterThan(bytes.count, 4_000_000)
@@ -154,5 +188,49 @@ final class SegmentTests: FixtureTestCase {
         XCTAssertGreaterThan(report["cold_start_ms"] as? Double ?? 0, 0, json)
         XCTAssertEqual(report["threads"] as? Int, 1, json)
         XCTAssertEqual((report["image"] as? [String: Any])?["width"] as? Int, Int(f.photoWidth), json)
+    }
+
+    func testRunBenchmarkCountsItsStepsUpToTheTotal() async throws {
+        let seen = Locked([EdgeSAM.Progress]())
+        _ = try await runBenchmarkAsync(encoderPath: f.encoderPath, decoderPath: f.decoderPath, imageData: f.photoPNG,
+                                        runs: 2, points: 2, threads: 1,
+                                        progress: ProgressHandler { p in seen.mutate { $0.append(p) } })
+        let progress = seen.current
+        // The load, the first encode and tap, then four timed steps of a warm-up and 2 runs each.
+        let total: Int32 = 3 + 4 * 3
+        XCTAssertEqual(progress.map(\.done), Array(0...total), "\(progress)")
+        XCTAssertTrue(progress.allSatisfy { $0.total == total }, "\(progress)")
+    }
+
+    func testABenchmarkStopsWithCancelledWhenItsTokenIsCancelled() async throws {
+        let token = CancellationToken()
+        let gate = Gate()
+        let (encoder, decoder, png) = (f.encoderPath, f.decoderPath, f.photoPNG)
+        // runBenchmark blocks its thread: a thread of its own, held at its first step.
+        let call = Task.detached {
+            try runBenchmark(encoderPath: encoder, decoderPath: decoder, imageData: png, runs: 2, threads: 1,
+                             progress: gate, cancellation: token)
+        }
+        await gate.reached()
+        token.cancel()
+        XCTAssertTrue(gate.open(), "the watchdog had to open the gate")
+        if case .failure(EdgeSamError.Cancelled) = await call.result {} else {
+            XCTFail("a cancelled benchmark did not throw EdgeSamError.Cancelled")
+        }
+        XCTAssertEqual(gate.arrivalCount, 1, "the benchmark went on after its token was cancelled")
+        // The Task form throws CancellationError when its Task is cancelled.
+        let held = Gate()
+        let task = Task {
+            try await runBenchmarkAsync(encoderPath: encoder, decoderPath: decoder, imageData: png, runs: 2,
+                                        threads: 1, progress: held)
+        }
+        await held.reached()
+        task.cancel()
+        held.open()
+        switch await task.result {
+        case .failure(is CancellationError): break
+        case let other: XCTFail("a cancelled benchmark Task gave \(other), expected CancellationError")
+        }
+        XCTAssertEqual(held.arrivalCount, 1, "the benchmark went on after its Task was cancelled")
     }
 }

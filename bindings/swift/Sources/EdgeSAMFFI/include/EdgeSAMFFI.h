@@ -553,7 +553,7 @@ int8_t uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_ne(RustBuffer p
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_RUN_BENCHMARK
 #define UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_RUN_BENCHMARK
-RustBuffer uniffi_edgesam_ffi_fn_func_run_benchmark(RustBuffer encoder_path, RustBuffer decoder_path, RustBuffer image_data, int32_t runs, int32_t points, int32_t threads, RustBuffer cache_dir, RustBuffer progress, RustBuffer cancellation, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_edgesam_ffi_fn_func_run_benchmark(RustBuffer encoder_path, RustBuffer decoder_path, RustBuffer image_data, int32_t runs, int32_t points, int32_t threads, RustBuffer cache_dir, int8_t profile, RustBuffer progress, RustBuffer cancellation, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EDGESAM_FFI_FN_FUNC_DECODE_IMAGE

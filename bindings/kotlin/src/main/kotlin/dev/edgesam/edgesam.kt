@@ -938,7 +938,7 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_ne(`ptr`: RustBuffer.ByValue,`other`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
-    external fun uniffi_edgesam_ffi_fn_func_run_benchmark(`encoderPath`: RustBuffer.ByValue,`decoderPath`: RustBuffer.ByValue,`imageData`: RustBuffer.ByValue,`runs`: Int,`points`: Int,`threads`: Int,`cacheDir`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_edgesam_ffi_fn_func_run_benchmark(`encoderPath`: RustBuffer.ByValue,`decoderPath`: RustBuffer.ByValue,`imageData`: RustBuffer.ByValue,`runs`: Int,`points`: Int,`threads`: Int,`cacheDir`: RustBuffer.ByValue,`profile`: Byte,`progress`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_edgesam_ffi_fn_func_decode_image(`imageData`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1063,7 +1063,7 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() and 0xFFFF) != 56110) {
+    if ((lib.uniffi_edgesam_ffi_checksum_func_run_benchmark() and 0xFFFF) != 26036) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_func_decode_image() and 0xFFFF) != 37776) {
@@ -5815,11 +5815,12 @@ public object FfiConverterSequenceTypePromptPoint: FfiConverterRustBuffer<List<P
          * `runs` times each after a warm-up. Returns the report as JSON: thread count, cold start,
          * min/median/p90 of each step in milliseconds, peak memory where the OS reports it, and the
          * SHA-256 of both files. With `cache_dir` (as in `SegmentAnything.from_files`), a second run
-         * times a load from the cache. It takes seconds to minutes and blocks: call it off the main
-         * thread. `progress` is told after each load and run; cancelling `cancellation` (from any
-         * thread) stops it with `Cancelled` after the step under way.
+         * times a load from the cache; `profile` adds the time of each graph's op families ("profile").
+         * It takes seconds to minutes and blocks: call it off the main thread. `progress` is told after
+         * each load and run; cancelling `cancellation` (from any thread) stops it with `Cancelled` after
+         * the step under way.
          */
-    @Throws(EdgeSamException::class) fun `runBenchmark`(`encoderPath`: kotlin.String, `decoderPath`: kotlin.String, `imageData`: kotlin.ByteArray? = null, `runs`: kotlin.Int = 5, `points`: kotlin.Int = 2, `threads`: kotlin.Int = 0, `cacheDir`: kotlin.String? = null, `progress`: ProgressListener? = null, `cancellation`: CancellationToken? = null): kotlin.String {
+    @Throws(EdgeSamException::class) fun `runBenchmark`(`encoderPath`: kotlin.String, `decoderPath`: kotlin.String, `imageData`: kotlin.ByteArray? = null, `runs`: kotlin.Int = 5, `points`: kotlin.Int = 2, `threads`: kotlin.Int = 0, `cacheDir`: kotlin.String? = null, `profile`: kotlin.Boolean = false, `progress`: ProgressListener? = null, `cancellation`: CancellationToken? = null): kotlin.String {
             return FfiConverterString.lift(
     uniffiRustCallWithError(EdgeSamException) { _status ->
     UniffiLib.uniffi_edgesam_ffi_fn_func_run_benchmark(
@@ -5832,6 +5833,7 @@ public object FfiConverterSequenceTypePromptPoint: FfiConverterRustBuffer<List<P
         FfiConverterInt.lower(`points`),
         FfiConverterInt.lower(`threads`),
         FfiConverterOptionalString.lower(`cacheDir`),
+        FfiConverterBoolean.lower(`profile`),
         FfiConverterOptionalTypeProgressListener.lower(`progress`),
         FfiConverterOptionalTypeCancellationToken.lower(`cancellation`),_status)
 }
