@@ -23,7 +23,7 @@ pub use images::{decode_image, Orientation, PixelFormat, RgbaImage};
 pub use logging::{init_logging, LogLevel};
 pub use model::{ImageEmbedding, SegmentAnything};
 pub use outputs::{CocoRle, Cutout, MaskColor, MaskPoint, MaskPolygon, SegmentMask};
-pub use progress::{Progress, ProgressListener};
+pub use progress::{ProgressListener, StepProgress};
 pub use types::{BoundingBox, PromptBox, PromptPoint, SegmentPrompt, Segmentation};
 
 uniffi::setup_scaffolding!("edgesam");

@@ -37,7 +37,7 @@ pub(crate) fn options(
 fn encode(
     model: &edgesam::SegmentAnything,
     source: &ImageSource,
-    progress: &dyn Fn(edgesam::Progress) -> bool,
+    progress: &dyn Fn(edgesam::StepProgress) -> bool,
 ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
     let image = source.decode()?;
     let inner = model.encode_with_progress(&image, progress)?;

@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::engine::contract::to_hex;
 use crate::engine::profile::OpClock;
 pub use crate::engine::profile::OpTime;
-use crate::{Options, Progress, PromptPoint, Result, RgbImage, SegmentAnything, SegmentPrompt};
+use crate::{Options, PromptPoint, Result, RgbImage, SegmentAnything, SegmentPrompt, StepProgress};
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,13 +151,13 @@ fn elapsed_ms(t: Instant) -> f64 {
 struct Steps<'a> {
     done: u32,
     total: u32,
-    progress: &'a dyn Fn(Progress) -> bool,
+    progress: &'a dyn Fn(StepProgress) -> bool,
 }
 
 impl Steps<'_> {
     /// Reports the progress so far, then counts one more step as done.
     fn report(&mut self) -> Result<()> {
-        let go_on = (self.progress)(Progress {
+        let go_on = (self.progress)(StepProgress {
             done: self.done,
             total: self.total,
         });
@@ -241,7 +241,7 @@ pub fn run_benchmark(
     decoder: &Path,
     photo: &RgbImage,
     options: BenchmarkOptions,
-    progress: &dyn Fn(Progress) -> bool,
+    progress: &dyn Fn(StepProgress) -> bool,
 ) -> Result<BenchmarkReport> {
     if options.runs == 0 || options.points == 0 {
         return Err(crate::Error::bad_prompt(

@@ -90,7 +90,7 @@ impl Default for Options {
 /// How far a long call is: `done` of `total` steps (the encoder graph's nodes for an encode, the
 /// timed steps for a benchmark).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
+pub struct StepProgress {
     pub done: u32,
     pub total: u32,
 }
@@ -259,7 +259,7 @@ impl SegmentAnything {
     pub fn encode_with_progress(
         &self,
         image: &RgbImage,
-        progress: &dyn Fn(Progress) -> bool,
+        progress: &dyn Fn(StepProgress) -> bool,
     ) -> Result<Embedding> {
         let input = preprocess::preprocess_with_threads(image, self.threads);
         self.encode_preprocessed(&input, image.width(), image.height(), progress)
@@ -270,7 +270,7 @@ impl SegmentAnything {
         input: &EncoderInput,
         width: u32,
         height: u32,
-        progress: &dyn Fn(Progress) -> bool,
+        progress: &dyn Fn(StepProgress) -> bool,
     ) -> Result<Embedding> {
         image::check_size(width, height)?;
         if (input.resized_width, input.resized_height) != contract::resized_size(width, height) {

@@ -547,7 +547,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_constructor_imageembedding_from_bytes() != 2776:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_edgesam_ffi_checksum_method_progresslistener_on_progress() != 38758:
+    if lib.uniffi_edgesam_ffi_checksum_method_progresslistener_on_progress() != 729:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_edgesam_ffi_checksum_method_segmentanything_encode_image() != 63880:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -2090,46 +2090,6 @@ class _UniffiFfiConverterTypeMaskPolygon(_UniffiConverterRustBuffer):
         _UniffiFfiConverterBoolean.write(value.is_hole, buf)
 
 @dataclass
-class Progress:
-    """
-    How far a long call is: `done` of `total` steps (the encoder graph's nodes for an encode, the
-    timed runs for a benchmark). `done == total` once it has finished.
-"""
-    def __init__(self, *, done:int, total:int):
-        self.done = done
-        self.total = total
-        
-        
-
-    
-    def __str__(self):
-        return "Progress(done={}, total={})".format(self.done, self.total)
-    def __eq__(self, other):
-        if self.done != other.done:
-            return False
-        if self.total != other.total:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeProgress(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return Progress(
-            done=_UniffiFfiConverterInt32.read(buf),
-            total=_UniffiFfiConverterInt32.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterInt32.check_lower(value.done)
-        _UniffiFfiConverterInt32.check_lower(value.total)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterInt32.write(value.done, buf)
-        _UniffiFfiConverterInt32.write(value.total, buf)
-
-@dataclass
 class PromptBox:
     """
     A box from two opposite corners, in the photo's pixels, in any order.
@@ -3569,6 +3529,47 @@ class _UniffiFfiConverterTypeSegmentation(_UniffiConverterRustBuffer):
         _UniffiFfiConverterSequenceFloat32.write(value.scores, buf)
         _UniffiFfiConverterInt32.write(value.mask_index, buf)
 
+@dataclass
+class StepProgress:
+    """
+    How far a long call is: `done` of `total` steps (the encoder graph's nodes for an encode, the
+    timed runs for a benchmark). `done == total` once it has finished. (Not `Progress`: Swift
+    files import Foundation, which has a `Progress` of its own.)
+"""
+    def __init__(self, *, done:int, total:int):
+        self.done = done
+        self.total = total
+        
+        
+
+    
+    def __str__(self):
+        return "StepProgress(done={}, total={})".format(self.done, self.total)
+    def __eq__(self, other):
+        if self.done != other.done:
+            return False
+        if self.total != other.total:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeStepProgress(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return StepProgress(
+            done=_UniffiFfiConverterInt32.read(buf),
+            total=_UniffiFfiConverterInt32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterInt32.check_lower(value.done)
+        _UniffiFfiConverterInt32.check_lower(value.total)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterInt32.write(value.done, buf)
+        _UniffiFfiConverterInt32.write(value.total, buf)
+
 
 
 
@@ -4040,7 +4041,7 @@ class ProgressListener():
     Told of the progress from the worker thread (hop to the UI thread to show it).
 """
     
-    def on_progress(self, progress: Progress) -> None:
+    def on_progress(self, progress: StepProgress) -> None:
         raise NotImplementedError
 
 class ProgressListenerImpl(ProgressListener):
@@ -4070,12 +4071,12 @@ class ProgressListenerImpl(ProgressListener):
         inst = cls.__new__(cls)
         inst._handle = handle
         return inst
-    def on_progress(self, progress: Progress) -> None:
+    def on_progress(self, progress: StepProgress) -> None:
         
-        _UniffiFfiConverterTypeProgress.check_lower(progress)
+        _UniffiFfiConverterTypeStepProgress.check_lower(progress)
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
-            _UniffiFfiConverterTypeProgress.lower(progress),
+            _UniffiFfiConverterTypeStepProgress.lower(progress),
         )
         _uniffi_lift_return = lambda val: None
         _uniffi_error_converter = None
@@ -4102,7 +4103,7 @@ class _UniffiTraitImplProgressListenerImpl:
         ):
         uniffi_obj = _UniffiFfiConverterTypeProgressListener._handle_map.get(uniffi_handle)
         def make_call():
-            uniffi_args = (_UniffiFfiConverterTypeProgress.lift(progress), )
+            uniffi_args = (_UniffiFfiConverterTypeStepProgress.lift(progress), )
             uniffi_method = uniffi_obj.on_progress
             return uniffi_method(*uniffi_args)
         write_return_value = lambda v: None
@@ -4848,11 +4849,11 @@ __all__ = [
     "MaskColor",
     "MaskPoint",
     "MaskPolygon",
-    "Progress",
     "PromptBox",
     "PromptPoint",
     "SegmentPrompt",
     "Segmentation",
+    "StepProgress",
     "decode_image",
     "init_logging",
     "run_benchmark",

@@ -14,7 +14,7 @@ use super::contract::{EMBEDDING_SHAPE, ENCODER, ENCODER_SIDE};
 use super::profile::OpClock;
 use super::{load, on_executor, rewrite, sha256};
 use crate::error::{Error, ModelRole, Result};
-use crate::Progress;
+use crate::StepProgress;
 
 /// The error an encoder run stops with when its caller cancels it.
 #[derive(Debug)]
@@ -107,7 +107,7 @@ impl Encoder {
         &self,
         input: &[f32],
         executor: &Executor,
-        progress: &dyn Fn(Progress) -> bool,
+        progress: &dyn Fn(StepProgress) -> bool,
         clock: Option<&OpClock>,
     ) -> Result<Tensor> {
         let failed = |e: anyhow::Error| {
@@ -128,7 +128,7 @@ impl Encoder {
         let done = std::cell::Cell::new(0);
         let outputs = on_executor(executor, || {
             state.run_plan_with_eval(tvec![image.into_tvalue()], |ctx, op_state, node, inputs| {
-                if !progress(Progress {
+                if !progress(StepProgress {
                     done: done.get(),
                     total,
                 }) {
@@ -143,7 +143,7 @@ impl Encoder {
             })
         })
         .map_err(failed)?;
-        if !progress(Progress { done: total, total }) {
+        if !progress(StepProgress { done: total, total }) {
             return Err(Error::Cancelled);
         }
         let embedding = outputs[0].try_as_plain_ram().map_err(failed)?;

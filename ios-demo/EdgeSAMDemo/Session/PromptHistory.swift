@@ -93,7 +93,7 @@ func runHarness(encoderPath: String, decoderPath: String, runs: Int32, threads: 
 }
 
 /// Whole percent of a long call done, for a label: 0 before the first step, 100 once done.
-func percentDone(_ reported: EdgeSAM.Progress) -> Int {
+func percentDone(_ reported: StepProgress) -> Int {
     guard reported.total > 0 else { return 0 }
     return Int(Int64(min(max(reported.done, 0), reported.total)) * 100 / Int64(reported.total))
 }

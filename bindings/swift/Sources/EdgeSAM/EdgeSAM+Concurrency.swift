@@ -78,13 +78,13 @@ public func runBenchmarkAsync(
 /// `ProgressHandler { p in Task { @MainActor in fraction = Double(p.done) / Double(p.total) } }`.
 /// The closure runs on the library's worker thread.
 public final class ProgressHandler: ProgressListener, @unchecked Sendable {
-    private let body: @Sendable (Progress) -> Void
+    private let body: @Sendable (StepProgress) -> Void
 
-    public init(_ body: @escaping @Sendable (Progress) -> Void) {
+    public init(_ body: @escaping @Sendable (StepProgress) -> Void) {
         self.body = body
     }
 
-    public func onProgress(progress: Progress) {
+    public func onProgress(progress: StepProgress) {
         body(progress)
     }
 }

@@ -1178,7 +1178,7 @@ public func FfiConverterTypeImageEmbedding_lower(_ value: ImageEmbedding) -> UIn
  */
 public protocol ProgressListener: AnyObject, Sendable {
     
-    func onProgress(progress: Progress) 
+    func onProgress(progress: StepProgress) 
     
 }
 /**
@@ -1237,11 +1237,11 @@ open class ProgressListenerImpl: ProgressListener, @unchecked Sendable {
     
 
     
-open func onProgress(progress: Progress)  {try! rustCall() {
+open func onProgress(progress: StepProgress)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_edgesam_ffi_fn_method_progresslistener_on_progress(
             self.uniffiCloneHandle(),
-        FfiConverterTypeProgress_lower(progress),uniffiCallStatus
+        FfiConverterTypeStepProgress_lower(progress),uniffiCallStatus
     )
 }
 }
@@ -1286,7 +1286,7 @@ fileprivate struct UniffiCallbackInterfaceProgressListener {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
                 return uniffiObj.onProgress(
-                     progress: try FfiConverterTypeProgress_lift(progress)
+                     progress: try FfiConverterTypeStepProgress_lift(progress)
                 )
             }
 
@@ -2829,64 +2829,6 @@ public func FfiConverterTypeMaskPolygon_lower(_ value: MaskPolygon) -> RustBuffe
 
 
 /**
- * How far a long call is: `done` of `total` steps (the encoder graph's nodes for an encode, the
- * timed runs for a benchmark). `done == total` once it has finished.
- */
-public struct Progress: Equatable, Hashable {
-    public var done: Int32
-    public var total: Int32
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(done: Int32, total: Int32) {
-        self.done = done
-        self.total = total
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Progress: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeProgress: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Progress {
-        return
-            try Progress(
-                done: FfiConverterInt32.read(from: &buf), 
-                total: FfiConverterInt32.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Progress, into buf: inout [UInt8]) {
-        FfiConverterInt32.write(value.done, into: &buf)
-        FfiConverterInt32.write(value.total, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeProgress_lift(_ buf: RustBuffer) throws -> Progress {
-    return try FfiConverterTypeProgress.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeProgress_lower(_ value: Progress) -> RustBuffer {
-    return FfiConverterTypeProgress.lower(value)
-}
-
-
-/**
  * A box from two opposite corners, in the photo's pixels, in any order.
  *
  * This and the other records mirror the core's types field for field: the FFI crate is the one
@@ -3240,6 +3182,65 @@ public func FfiConverterTypeSegmentation_lift(_ buf: RustBuffer) throws -> Segme
 #endif
 public func FfiConverterTypeSegmentation_lower(_ value: Segmentation) -> RustBuffer {
     return FfiConverterTypeSegmentation.lower(value)
+}
+
+
+/**
+ * How far a long call is: `done` of `total` steps (the encoder graph's nodes for an encode, the
+ * timed runs for a benchmark). `done == total` once it has finished. (Not `Progress`: Swift
+ * files import Foundation, which has a `Progress` of its own.)
+ */
+public struct StepProgress: Equatable, Hashable {
+    public var done: Int32
+    public var total: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(done: Int32, total: Int32) {
+        self.done = done
+        self.total = total
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StepProgress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStepProgress: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StepProgress {
+        return
+            try StepProgress(
+                done: FfiConverterInt32.read(from: &buf), 
+                total: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StepProgress, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.done, into: &buf)
+        FfiConverterInt32.write(value.total, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStepProgress_lift(_ buf: RustBuffer) throws -> StepProgress {
+    return try FfiConverterTypeStepProgress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStepProgress_lower(_ value: StepProgress) -> RustBuffer {
+    return FfiConverterTypeStepProgress.lower(value)
 }
 
 
@@ -4334,7 +4335,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_edgesam_ffi_checksum_method_segmentmask_width() != 36109) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_edgesam_ffi_checksum_method_progresslistener_on_progress() != 38758) {
+    if (uniffi_edgesam_ffi_checksum_method_progresslistener_on_progress() != 729) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new() != 27615) {

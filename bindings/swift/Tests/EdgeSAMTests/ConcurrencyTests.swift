@@ -183,7 +183,7 @@ final class ConcurrencyTests: FixtureTestCase {
     }
 
     func testAnEncodeReportsEveryStepFromNoneToAllDone() async throws {
-        let seen = Locked([EdgeSAM.Progress]())
+        let seen = Locked([StepProgress]())
         let handler = ProgressHandler { p in seen.mutate { $0.append(p) } }
         let e = try await f.model.encode(imageData: f.photoPNG, progress: handler)
         XCTAssertEqual(e.toBytes(), f.embedding.toBytes())

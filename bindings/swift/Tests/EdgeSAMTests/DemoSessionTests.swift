@@ -59,8 +59,8 @@ final class DemoSessionTests: FixtureTestCase {
         XCTAssertEqual(seen.first, 0)
         XCTAssertEqual(seen.last, 100)
         XCTAssertEqual(seen, seen.sorted(), "the percentage went back")
-        XCTAssertEqual(percentDone(EdgeSAM.Progress(done: 1, total: 3)), 33)
-        XCTAssertEqual(percentDone(EdgeSAM.Progress(done: 0, total: 0)), 0)
+        XCTAssertEqual(percentDone(StepProgress(done: 1, total: 3)), 33)
+        XCTAssertEqual(percentDone(StepProgress(done: 0, total: 0)), 0)
         let gate = Gate()
         let run = Task { try await runHarness(encoderPath: f.encoderPath, decoderPath: f.decoderPath, runs: 1, threads: 1,
                                               progress: gate) }

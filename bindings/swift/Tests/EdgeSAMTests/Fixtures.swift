@@ -227,7 +227,7 @@ final class Gate: EverythingListener, ProgressListener, @unchecked Sendable {
         hold()
     }
 
-    func onProgress(progress: EdgeSAM.Progress) {
+    func onProgress(progress: StepProgress) {
         hold()
     }
 

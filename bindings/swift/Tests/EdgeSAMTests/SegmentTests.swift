@@ -191,7 +191,7 @@ final class SegmentTests: FixtureTestCase {
     }
 
     func testRunBenchmarkCountsItsStepsUpToTheTotal() async throws {
-        let seen = Locked([EdgeSAM.Progress]())
+        let seen = Locked([StepProgress]())
         _ = try await runBenchmarkAsync(encoderPath: f.encoderPath, decoderPath: f.decoderPath, imageData: f.photoPNG,
                                         runs: 2, points: 2, threads: 1,
                                         progress: ProgressHandler { p in seen.mutate { $0.append(p) } })

@@ -1162,7 +1162,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_edgesam_ffi_checksum_method_segmentmask_width() and 0xFFFF) != 36109) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_edgesam_ffi_checksum_method_progresslistener_on_progress() and 0xFFFF) != 38758) {
+    if ((lib.uniffi_edgesam_ffi_checksum_method_progresslistener_on_progress() and 0xFFFF) != 729) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_edgesam_ffi_checksum_constructor_cancellationtoken_new() and 0xFFFF) != 27615) {
@@ -2667,7 +2667,7 @@ public object FfiConverterTypeImageEmbedding: FfiConverter<ImageEmbedding, Long>
  */
 public interface ProgressListener {
     
-    fun `onProgress`(`progress`: Progress)
+    fun `onProgress`(`progress`: StepProgress)
     
     companion object
 }
@@ -2776,14 +2776,14 @@ open class ProgressListenerImpl: Disposable, AutoCloseable, ProgressListener
         }
     }
 
-    override fun `onProgress`(`progress`: Progress)
+    override fun `onProgress`(`progress`: StepProgress)
         = 
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_edgesam_ffi_fn_method_progresslistener_on_progress(
         it,
         
-        FfiConverterTypeProgress.lower(`progress`),_status)
+        FfiConverterTypeStepProgress.lower(`progress`),_status)
 }
     }
     
@@ -2812,7 +2812,7 @@ internal object uniffiCallbackInterfaceProgressListener {
             val uniffiObj = FfiConverterTypeProgressListener.handleMap.get(uniffiHandle)
             val makeCall = { ->
                 uniffiObj.`onProgress`(
-                    FfiConverterTypeProgress.lift(`progress`),
+                    FfiConverterTypeStepProgress.lift(`progress`),
                 )
             }
             val writeReturn = { _: Unit -> Unit }
@@ -4585,48 +4585,6 @@ public object FfiConverterTypeMaskPolygon: FfiConverterRustBuffer<MaskPolygon> {
 
 
 /**
- * How far a long call is: `done` of `total` steps (the encoder graph's nodes for an encode, the
- * timed runs for a benchmark). `done == total` once it has finished.
- */
-data class Progress (
-    var `done`: kotlin.Int
-    , 
-    var `total`: kotlin.Int
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeProgress: FfiConverterRustBuffer<Progress> {
-    override fun read(buf: ByteBuffer): Progress {
-        return Progress(
-            FfiConverterInt.read(buf),
-            FfiConverterInt.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Progress) = (
-            FfiConverterInt.allocationSize(value.`done`) +
-            FfiConverterInt.allocationSize(value.`total`)
-    )
-
-    override fun write(value: Progress, buf: ByteBuffer) {
-            FfiConverterInt.write(value.`done`, buf)
-            FfiConverterInt.write(value.`total`, buf)
-    }
-}
-
-
-
-/**
  * A box from two opposite corners, in the photo's pixels, in any order.
  *
  * This and the other records mirror the core's types field for field: the FFI crate is the one
@@ -4902,6 +4860,49 @@ public object FfiConverterTypeSegmentation: FfiConverterRustBuffer<Segmentation>
             FfiConverterFloat.write(value.`score`, buf)
             FfiConverterSequenceFloat.write(value.`scores`, buf)
             FfiConverterInt.write(value.`maskIndex`, buf)
+    }
+}
+
+
+
+/**
+ * How far a long call is: `done` of `total` steps (the encoder graph's nodes for an encode, the
+ * timed runs for a benchmark). `done == total` once it has finished. (Not `Progress`: Swift
+ * files import Foundation, which has a `Progress` of its own.)
+ */
+data class StepProgress (
+    var `done`: kotlin.Int
+    , 
+    var `total`: kotlin.Int
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStepProgress: FfiConverterRustBuffer<StepProgress> {
+    override fun read(buf: ByteBuffer): StepProgress {
+        return StepProgress(
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StepProgress) = (
+            FfiConverterInt.allocationSize(value.`done`) +
+            FfiConverterInt.allocationSize(value.`total`)
+    )
+
+    override fun write(value: StepProgress, buf: ByteBuffer) {
+            FfiConverterInt.write(value.`done`, buf)
+            FfiConverterInt.write(value.`total`, buf)
     }
 }
 
