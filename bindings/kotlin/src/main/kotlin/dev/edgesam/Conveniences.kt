@@ -52,13 +52,13 @@ val SegmentMask.isEmpty: Boolean
  * A [ProgressListener] from a lambda: `ProgressListener { p -> ... }`. It is called on the thread
  * doing the work (the library's worker for the async calls): hop to the UI thread to show it.
  */
-operator fun ProgressListener.Companion.invoke(block: (Progress) -> Unit): ProgressListener =
+operator fun ProgressListener.Companion.invoke(block: (StepProgress) -> Unit): ProgressListener =
     object : ProgressListener {
-        override fun onProgress(progress: Progress) = block(progress)
+        override fun onProgress(progress: StepProgress) = block(progress)
     }
 
 /** How far the call is, from 0 to 1 (for a progress bar); 0 while the total is unknown. */
-val Progress.fraction: Float
+val StepProgress.fraction: Float
     get() = if (total > 0) done.coerceIn(0, total).toFloat() / total else 0f
 
 // Errors.

@@ -40,7 +40,7 @@ class BenchmarkTest {
     }
 
     /** Runs the harness on the test photo, once per step, telling [onProgress] of every report. */
-    private fun benchmark(cancellation: CancellationToken? = null, onProgress: (Progress) -> Unit): String =
+    private fun benchmark(cancellation: CancellationToken? = null, onProgress: (StepProgress) -> Unit): String =
         runBenchmark(
             Fixtures.encoderFile.path, Fixtures.decoderFile.path, Fixtures.photoPng,
             runs = 1, points = 2, threads = 1, progress = ProgressListener(onProgress), cancellation = cancellation,
@@ -48,7 +48,7 @@ class BenchmarkTest {
 
     @Test
     fun `progress counts every step, from 0 before the first to done == total after the last`() {
-        val seen = Collections.synchronizedList(mutableListOf<Progress>())
+        val seen = Collections.synchronizedList(mutableListOf<StepProgress>())
         benchmark { seen += it }
         val total = seen.first().total
         assertTrue(total > 1 && seen.all { it.total == total }, "one total: $seen")
@@ -58,7 +58,7 @@ class BenchmarkTest {
     @Test
     fun `a token cancelled from the listener stops the benchmark with Cancelled after that step`() {
         CancellationToken().use { token ->
-            val seen = Collections.synchronizedList(mutableListOf<Progress>())
+            val seen = Collections.synchronizedList(mutableListOf<StepProgress>())
             assertThrows<EdgeSamException.Cancelled> {
                 benchmark(token) {
                     seen += it
@@ -70,7 +70,7 @@ class BenchmarkTest {
         }
         CancellationToken().use { token ->
             token.cancel()
-            val seen = Collections.synchronizedList(mutableListOf<Progress>())
+            val seen = Collections.synchronizedList(mutableListOf<StepProgress>())
             assertThrows<EdgeSamException.Cancelled> { benchmark(token) { seen += it } }
             assertEquals(listOf(0), seen.map { it.done }, "a token cancelled beforehand stops it before the load")
         }

@@ -70,13 +70,13 @@ class ConveniencesTest {
 
     @Test
     fun `a ProgressListener from a lambda, and the fraction done`() {
-        val seen = mutableListOf<Progress>()
+        val seen = mutableListOf<StepProgress>()
         val listener = ProgressListener { seen += it }
-        listener.onProgress(Progress(done = 1, total = 4))
-        assertEquals(listOf(Progress(1, 4)), seen)
-        assertEquals(0.25f, Progress(1, 4).fraction)
-        assertEquals(1f, Progress(4, 4).fraction)
-        assertEquals(0f, Progress(0, 0).fraction, "no total yet")
+        listener.onProgress(StepProgress(done = 1, total = 4))
+        assertEquals(listOf(StepProgress(1, 4)), seen)
+        assertEquals(0.25f, StepProgress(1, 4).fraction)
+        assertEquals(1f, StepProgress(4, 4).fraction)
+        assertEquals(0f, StepProgress(0, 0).fraction, "no total yet")
     }
 
     @Test
@@ -121,7 +121,7 @@ class ConveniencesTest {
             { model.encode(Fixtures.photoPng, progress = it) },
             { model.encode(rgba, Fixtures.WIDTH, Fixtures.HEIGHT, progress = it) },
         )) {
-            val seen = Collections.synchronizedList(mutableListOf<Progress>())
+            val seen = Collections.synchronizedList(mutableListOf<StepProgress>())
             runBlocking { encode(ProgressListener { seen += it }) }
             assertTrue(seen.isNotEmpty() && seen.last().let { it.done == it.total }, "reports: $seen")
         }

@@ -59,7 +59,7 @@ class DemoSessionTest {
 
     @Test
     fun `the Benchmark screen's harness call returns the report and tells its progress`() {
-        val seen = Collections.synchronizedList(mutableListOf<Progress>())
+        val seen = Collections.synchronizedList(mutableListOf<StepProgress>())
         val json = runBlocking {
             runHarness(Fixtures.encoderFile.path, Fixtures.decoderFile.path, runs = 1, threads = 1, ProgressListener { seen += it })
         }
@@ -69,7 +69,7 @@ class DemoSessionTest {
 
     @Test
     fun `cancelling the harness's coroutine stops the harness after the step under way`() {
-        val seen = Collections.synchronizedList(mutableListOf<Progress>())
+        val seen = Collections.synchronizedList(mutableListOf<StepProgress>())
         val outcome = runBlocking {
             val run = async(Dispatchers.Default) {
                 val harness = coroutineContext.job

@@ -16,17 +16,17 @@ class EncodeProgressTest {
     private val model = Fixtures.model
 
     /** Every report, from whichever worker thread sends it. */
-    private class Recorder(private val onEach: (Progress) -> Unit = {}) : ProgressListener {
-        val seen: MutableList<Progress> = Collections.synchronizedList(mutableListOf())
-        override fun onProgress(progress: Progress) {
+    private class Recorder(private val onEach: (StepProgress) -> Unit = {}) : ProgressListener {
+        val seen: MutableList<StepProgress> = Collections.synchronizedList(mutableListOf())
+        override fun onProgress(progress: StepProgress) {
             seen += progress
             onEach(progress)
         }
 
-        fun snapshot(): List<Progress> = synchronized(seen) { seen.toList() }
+        fun snapshot(): List<StepProgress> = synchronized(seen) { seen.toList() }
     }
 
-    private fun assertCountsUpToTheTotal(seen: List<Progress>) {
+    private fun assertCountsUpToTheTotal(seen: List<StepProgress>) {
         assertTrue(seen.size > 2, "reports: $seen")
         val total = seen.first().total
         assertTrue(seen.all { it.total == total }, "one total: $seen")

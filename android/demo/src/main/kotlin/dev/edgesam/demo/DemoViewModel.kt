@@ -13,10 +13,10 @@ import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.viewModelScope
 import dev.edgesam.EdgeSamException
 import dev.edgesam.ImageEmbedding
-import dev.edgesam.Progress
 import dev.edgesam.ProgressListener
 import dev.edgesam.SegmentAnything
 import dev.edgesam.Segmentation
+import dev.edgesam.StepProgress
 import dev.edgesam.android.cutout
 import dev.edgesam.android.encode
 import dev.edgesam.android.toBitmap
@@ -77,7 +77,7 @@ data class BenchmarkState(
 )
 
 /** How far a call is, from 0 to 100. */
-private fun percentDone(step: Progress): Int = (step.fraction * 100).toInt()
+private fun percentDone(step: StepProgress): Int = (step.fraction * 100).toInt()
 
 /** The message to show for any error the demo meets. */
 fun describe(error: Throwable): String =
