@@ -65,8 +65,11 @@ impl From<Orientation> for edgesam::Orientation {
 }
 
 /// An 8-bit picture to show: `width * height * 4` bytes, R, G, B, A with straight alpha, row
-/// after row (the layout of `Bitmap.Config.ARGB_8888` and of a `CGImage` with alpha last).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// after row (the layout of `Bitmap.Config.ARGB_8888` and of a `CGImage` with alpha last). Equal
+/// when their sizes and pixels are (in Kotlin too, where a `ByteArray` field alone would compare
+/// by reference).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, uniffi::Record)]
+#[uniffi::export(Eq, Hash)]
 pub struct RgbaImage {
     pub width: i32,
     pub height: i32,

@@ -14,11 +14,17 @@ use crate::images::{ImageSource, Orientation, PixelFormat, RgbaImage};
 use crate::types::BoundingBox;
 
 /// A mask at the photo's resolution (255 inside, 0 outside), to show, convert or combine. Two
-/// masks are equal when they have the same size and the same pixels inside.
-#[derive(PartialEq, uniffi::Object)]
-#[uniffi::export(Eq)]
+/// masks are equal (and hash alike) when they have the same size and the same pixels inside.
+#[derive(PartialEq, Eq, uniffi::Object)]
+#[uniffi::export(Eq, Hash)]
 pub struct SegmentMask {
     inner: Mask,
+}
+
+impl std::hash::Hash for SegmentMask {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.inner.width, self.inner.height, &self.inner.data).hash(state);
+    }
 }
 
 impl std::fmt::Debug for SegmentMask {
@@ -54,8 +60,10 @@ pub struct MaskPolygon {
     pub is_hole: bool,
 }
 
-/// The object cut out on a transparent background, and the part of the photo it covers.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// The object cut out on a transparent background, and the part of the photo it covers. Equal
+/// when their pixels and regions are.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, uniffi::Record)]
+#[uniffi::export(Eq, Hash)]
 pub struct Cutout {
     /// `region`'s size: alpha 255 inside the mask, 0 (and black) outside.
     pub image: RgbaImage,
@@ -365,6 +373,9 @@ mod tests {
         assert_eq!(mask(2, 1, &[7, 0]).bytes(), [255, 0]);
         assert_ne!(mask(2, 1, &[1, 0]), mask(2, 1, &[0, 1]));
         assert_ne!(mask(2, 1, &[0, 0]), mask(1, 2, &[0, 0]));
+        let state = std::hash::RandomState::new();
+        let hash_of = |m: &SegmentMask| std::hash::BuildHasher::hash_one(&state, m);
+        assert_eq!(hash_of(&mask(2, 1, &[1, 0])), hash_of(&mask(2, 1, &[255, 0])));
     }
 
     #[test]

@@ -72,7 +72,7 @@ impl SegmentPrompt {
 
 /// The rectangle enclosing a mask: origin at the top-left, sizes in pixels. The core's sides are
 /// `usize`, which UniFFI cannot carry; every size on the FFI is an `i32` (Kotlin's `Int`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Record)]
 pub struct BoundingBox {
     pub x: i32,
     pub y: i32,
@@ -94,7 +94,7 @@ impl From<edgesam::BoundingBox> for BoundingBox {
 
 /// The answer to one tap. Two answers are equal when their masks, scores and choice are.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
-#[uniffi::export(Eq)]
+#[uniffi::export(Eq, Hash)]
 pub struct Segmentation {
     /// At the photo's size (after EXIF orientation): its pixels stay in Rust until asked for,
     /// and it cuts out, tints and combines with other masks there.
@@ -105,6 +105,13 @@ pub struct Segmentation {
     pub scores: Vec<f32>,
     /// Which candidate `mask` is (0...3).
     pub mask_index: i32,
+}
+
+/// Hashes what equality compares except the scores (floats): equal answers hash alike.
+impl std::hash::Hash for Segmentation {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (&self.mask, self.mask_index).hash(state);
+    }
 }
 
 impl From<edgesam::Segmentation> for Segmentation {

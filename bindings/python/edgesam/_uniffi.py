@@ -1024,6 +1024,11 @@ _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_ne.argtypes 
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_ne.restype = ctypes.c_int8
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_hash.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_hash.restype = ctypes.c_uint64
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_from_coco_rle.argtypes = (
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1036,6 +1041,40 @@ _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_new.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_constructor_segmentmask_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_eq_eq.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_eq_eq.restype = ctypes.c_int8
+_UniffiLib.uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_eq_ne.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_eq_ne.restype = ctypes.c_int8
+_UniffiLib.uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_hash.argtypes = (
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_hash.restype = ctypes.c_uint64
+_UniffiLib.uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_eq_eq.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_eq_eq.restype = ctypes.c_int8
+_UniffiLib.uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_eq_ne.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_eq_ne.restype = ctypes.c_int8
+_UniffiLib.uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_hash.argtypes = (
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_hash.restype = ctypes.c_uint64
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_eq.argtypes = (
     _UniffiRustBuffer,
     _UniffiRustBuffer,
@@ -1048,6 +1087,11 @@ _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_ne.argtypes
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_ne.restype = ctypes.c_int8
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_hash.argtypes = (
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_hash.restype = ctypes.c_uint64
 _UniffiLib.uniffi_edgesam_ffi_fn_clone_cancellationtoken.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1707,26 +1751,70 @@ class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
 class RgbaImage:
     """
     An 8-bit picture to show: `width * height * 4` bytes, R, G, B, A with straight alpha, row
-    after row (the layout of `Bitmap.Config.ARGB_8888` and of a `CGImage` with alpha last).
+    after row (the layout of `Bitmap.Config.ARGB_8888` and of a `CGImage` with alpha last). Equal
+    when their sizes and pixels are (in Kotlin too, where a `ByteArray` field alone would compare
+    by reference).
 """
     def __init__(self, *, width:int, height:int, rgba:bytes):
         self.width = width
         self.height = height
         self.rgba = rgba
         
+    # The Rust `Eq::eq` implementation.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RgbaImage):
+            return NotImplemented
+
+        
+        _UniffiFfiConverterTypeRgbaImage.check_lower(other)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeRgbaImage.lower(self),
+            _UniffiFfiConverterTypeRgbaImage.lower(other),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_eq_eq,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    # The Rust `Eq::ne` implementation.
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, RgbaImage):
+            return NotImplemented
+        
+        _UniffiFfiConverterTypeRgbaImage.check_lower(other)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeRgbaImage.lower(self),
+            _UniffiFfiConverterTypeRgbaImage.lower(other),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_eq_ne,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    # The Rust `Hash::hash` implementation.
+    def __hash__(self) -> int:
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeRgbaImage.lower(self),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_hash,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
         
 
     
     def __str__(self):
         return "RgbaImage(width={}, height={}, rgba={})".format(self.width, self.height, self.rgba)
-    def __eq__(self, other):
-        if self.width != other.width:
-            return False
-        if self.height != other.height:
-            return False
-        if self.rgba != other.rgba:
-            return False
-        return True
 
 class _UniffiFfiConverterTypeRgbaImage(_UniffiConverterRustBuffer):
     @staticmethod
@@ -1752,23 +1840,68 @@ class _UniffiFfiConverterTypeRgbaImage(_UniffiConverterRustBuffer):
 @dataclass
 class Cutout:
     """
-    The object cut out on a transparent background, and the part of the photo it covers.
+    The object cut out on a transparent background, and the part of the photo it covers. Equal
+    when their pixels and regions are.
 """
     def __init__(self, *, image:RgbaImage, region:BoundingBox):
         self.image = image
         self.region = region
         
+    # The Rust `Eq::eq` implementation.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Cutout):
+            return NotImplemented
+
+        
+        _UniffiFfiConverterTypeCutout.check_lower(other)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeCutout.lower(self),
+            _UniffiFfiConverterTypeCutout.lower(other),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_eq_eq,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    # The Rust `Eq::ne` implementation.
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, Cutout):
+            return NotImplemented
+        
+        _UniffiFfiConverterTypeCutout.check_lower(other)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeCutout.lower(self),
+            _UniffiFfiConverterTypeCutout.lower(other),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_eq_ne,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    # The Rust `Hash::hash` implementation.
+    def __hash__(self) -> int:
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeCutout.lower(self),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_hash,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
         
 
     
     def __str__(self):
         return "Cutout(image={}, region={})".format(self.image, self.region)
-    def __eq__(self, other):
-        if self.image != other.image:
-            return False
-        if self.region != other.region:
-            return False
-        return True
 
 class _UniffiFfiConverterTypeCutout(_UniffiConverterRustBuffer):
     @staticmethod
@@ -2874,7 +3007,7 @@ class _UniffiFfiConverterOptionalTypeMaskColor(_UniffiConverterRustBuffer):
 class SegmentMaskProtocol(typing.Protocol):
     """
     A mask at the photo's resolution (255 inside, 0 outside), to show, convert or combine. Two
-    masks are equal when they have the same size and the same pixels inside.
+    masks are equal (and hash alike) when they have the same size and the same pixels inside.
 """
     
     def area(self, ) -> int:
@@ -2962,7 +3095,7 @@ class SegmentMaskProtocol(typing.Protocol):
 class SegmentMask(SegmentMaskProtocol):
     """
     A mask at the photo's resolution (255 inside, 0 outside), to show, convert or combine. Two
-    masks are equal when they have the same size and the same pixels inside.
+    masks are equal (and hash alike) when they have the same size and the same pixels inside.
 """
     
     _handle: ctypes.c_uint64
@@ -3400,6 +3533,19 @@ class SegmentMask(SegmentMaskProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    # The Rust `Hash::hash` implementation.
+    def __hash__(self) -> int:
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_hash,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
 
 
 
@@ -3496,6 +3642,19 @@ class Segmentation:
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_ne,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    # The Rust `Hash::hash` implementation.
+    def __hash__(self) -> int:
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeSegmentation.lower(self),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_hash,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -4737,6 +4896,19 @@ class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
             return _UniffiFfiConverterString.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterUInt64(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u64"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**64
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u64()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u64(value)
 def decode_image(image_data: bytes) -> RgbaImage:
     """
     A JPEG, PNG or WebP file's bytes as upright pixels (EXIF orientation applied, alpha 255): the

@@ -503,6 +503,22 @@ fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
+    typealias FfiType = UInt64
+    typealias SwiftType = UInt64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
     typealias FfiType = Int64
     typealias SwiftType = Int64
@@ -1723,7 +1739,7 @@ public func FfiConverterTypeSegmentAnything_lower(_ value: SegmentAnything) -> U
 
 /**
  * A mask at the photo's resolution (255 inside, 0 outside), to show, convert or combine. Two
- * masks are equal when they have the same size and the same pixels inside.
+ * masks are equal (and hash alike) when they have the same size and the same pixels inside.
  */
 public protocol SegmentMaskProtocol: AnyObject, Sendable {
     
@@ -1811,9 +1827,9 @@ public protocol SegmentMaskProtocol: AnyObject, Sendable {
 }
 /**
  * A mask at the photo's resolution (255 inside, 0 outside), to show, convert or combine. Two
- * masks are equal when they have the same size and the same pixels inside.
+ * masks are equal (and hash alike) when they have the same size and the same pixels inside.
  */
-open class SegmentMask: SegmentMaskProtocol, @unchecked Sendable, Equatable {
+open class SegmentMask: SegmentMaskProtocol, @unchecked Sendable, Equatable, Hashable {
     fileprivate let handle: UInt64
 
     /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
@@ -2126,6 +2142,18 @@ public static func == (self: SegmentMask, other: SegmentMask) -> Bool {
 }
     )
 }
+// The local Rust `Hash` implementation
+public func hash(into hasher: inout Hasher) {
+    let val = try!  FfiConverterUInt64.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_hash(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+    )
+    hasher.combine(val)
+}
 }
 
 
@@ -2406,7 +2434,8 @@ public func FfiConverterTypeCocoRle_lower(_ value: CocoRle) -> RustBuffer {
 
 
 /**
- * The object cut out on a transparent background, and the part of the photo it covers.
+ * The object cut out on a transparent background, and the part of the photo it covers. Equal
+ * when their pixels and regions are.
  */
 public struct Cutout: Equatable, Hashable {
     /**
@@ -2428,6 +2457,30 @@ public struct Cutout: Equatable, Hashable {
     
 
     
+// The local Rust `Eq` implementation - only `eq` is used.
+public static func == (self: Cutout, other: Cutout) -> Bool {
+    return try!  FfiConverterBool.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_eq_eq(
+            FfiConverterTypeCutout_lower(self),
+        FfiConverterTypeCutout_lower(other),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Hash` implementation
+public func hash(into hasher: inout Hasher) {
+    let val = try!  FfiConverterUInt64.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_hash(
+            FfiConverterTypeCutout_lower(self),uniffiCallStatus
+    )
+}
+    )
+    hasher.combine(val)
+}
 }
 
 #if compiler(>=6)
@@ -2961,7 +3014,9 @@ public func FfiConverterTypePromptPoint_lower(_ value: PromptPoint) -> RustBuffe
 
 /**
  * An 8-bit picture to show: `width * height * 4` bytes, R, G, B, A with straight alpha, row
- * after row (the layout of `Bitmap.Config.ARGB_8888` and of a `CGImage` with alpha last).
+ * after row (the layout of `Bitmap.Config.ARGB_8888` and of a `CGImage` with alpha last). Equal
+ * when their sizes and pixels are (in Kotlin too, where a `ByteArray` field alone would compare
+ * by reference).
  */
 public struct RgbaImage: Equatable, Hashable {
     public var width: Int32
@@ -2979,6 +3034,30 @@ public struct RgbaImage: Equatable, Hashable {
     
 
     
+// The local Rust `Eq` implementation - only `eq` is used.
+public static func == (self: RgbaImage, other: RgbaImage) -> Bool {
+    return try!  FfiConverterBool.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_eq_eq(
+            FfiConverterTypeRgbaImage_lower(self),
+        FfiConverterTypeRgbaImage_lower(other),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Hash` implementation
+public func hash(into hasher: inout Hasher) {
+    let val = try!  FfiConverterUInt64.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_hash(
+            FfiConverterTypeRgbaImage_lower(self),uniffiCallStatus
+    )
+}
+    )
+    hasher.combine(val)
+}
 }
 
 #if compiler(>=6)
@@ -3085,7 +3164,7 @@ public func FfiConverterTypeSegmentPrompt_lower(_ value: SegmentPrompt) -> RustB
 /**
  * The answer to one tap. Two answers are equal when their masks, scores and choice are.
  */
-public struct Segmentation: Equatable {
+public struct Segmentation: Equatable, Hashable {
     /**
      * At the photo's size (after EXIF orientation): its pixels stay in Rust until asked for,
      * and it cuts out, tints and combines with other masks there.
@@ -3140,6 +3219,18 @@ public static func == (self: Segmentation, other: Segmentation) -> Bool {
     )
 }
     )
+}
+// The local Rust `Hash` implementation
+public func hash(into hasher: inout Hasher) {
+    let val = try!  FfiConverterUInt64.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_hash(
+            FfiConverterTypeSegmentation_lower(self),uniffiCallStatus
+    )
+}
+    )
+    hasher.combine(val)
 }
 }
 

@@ -926,6 +926,8 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_eq_ne(`ptr`: Long,`other`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_hash(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_edgesam_ffi_fn_clone_progresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_edgesam_ffi_fn_free_progresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -934,10 +936,24 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_edgesam_ffi_fn_method_progresslistener_on_progress(`ptr`: Long,`progress`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_eq_eq(`ptr`: RustBuffer.ByValue,`other`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_eq_ne(`ptr`: RustBuffer.ByValue,`other`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_hash(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_eq_eq(`ptr`: RustBuffer.ByValue,`other`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_eq_ne(`ptr`: RustBuffer.ByValue,`other`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_hash(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_eq(`ptr`: RustBuffer.ByValue,`other`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_eq_ne(`ptr`: RustBuffer.ByValue,`other`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_hash(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_edgesam_ffi_fn_func_run_benchmark(`encoderPath`: RustBuffer.ByValue,`decoderPath`: RustBuffer.ByValue,`imageData`: RustBuffer.ByValue,`runs`: Int,`points`: Int,`threads`: Int,`cacheDir`: RustBuffer.ByValue,`profile`: Byte,`progress`: RustBuffer.ByValue,`cancellation`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_edgesam_ffi_fn_func_decode_image(`imageData`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1458,6 +1474,29 @@ public object FfiConverterInt: FfiConverter<Int, Int> {
 
     override fun write(value: Int, buf: ByteBuffer) {
         buf.putInt(value)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterULong: FfiConverter<ULong, Long> {
+    override fun lift(value: Long): ULong {
+        return value.toULong()
+    }
+
+    override fun read(buf: ByteBuffer): ULong {
+        return lift(buf.getLong())
+    }
+
+    override fun lower(value: ULong): Long {
+        return value.toLong()
+    }
+
+    override fun allocationSize(value: ULong) = 8UL
+
+    override fun write(value: ULong, buf: ByteBuffer) {
+        buf.putLong(value.toLong())
     }
 }
 
@@ -3522,7 +3561,7 @@ public object FfiConverterTypeSegmentAnything: FfiConverter<SegmentAnything, Lon
 
 /**
  * A mask at the photo's resolution (255 inside, 0 outside), to show, convert or combine. Two
- * masks are equal when they have the same size and the same pixels inside.
+ * masks are equal (and hash alike) when they have the same size and the same pixels inside.
  */
 public interface SegmentMaskInterface {
     
@@ -3612,7 +3651,7 @@ public interface SegmentMaskInterface {
 
 /**
  * A mask at the photo's resolution (255 inside, 0 outside), to show, convert or combine. Two
- * masks are equal when they have the same size and the same pixels inside.
+ * masks are equal (and hash alike) when they have the same size and the same pixels inside.
  */
 open class SegmentMask: Disposable, AutoCloseable, SegmentMaskInterface
 {
@@ -4041,6 +4080,18 @@ open class SegmentMask: Disposable, AutoCloseable, SegmentMaskInterface
     }
     )
     }
+    // The local Rust `Hash` implementation
+    override fun hashCode(): Int {
+        return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentmask_uniffi_trait_hash(
+        it,
+        _status)
+}
+    }
+    ).toInt()
+    }
 
     
     companion object {
@@ -4274,7 +4325,8 @@ public object FfiConverterTypeCocoRle: FfiConverterRustBuffer<CocoRle> {
 
 
 /**
- * The object cut out on a transparent background, and the part of the photo it covers.
+ * The object cut out on a transparent background, and the part of the photo it covers. Equal
+ * when their pixels and regions are.
  */
 data class Cutout (
     /**
@@ -4289,6 +4341,26 @@ data class Cutout (
 
     
 
+    // The local Rust `Eq` implementation - only `eq` is used.
+    override fun equals(other: Any?): Boolean {
+        if (other !is Cutout) return false
+        return FfiConverterBoolean.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_eq_eq(FfiConverterTypeCutout.lower(this),
+        
+        FfiConverterTypeCutout.lower(`other`),_status)
+}
+    )
+    }
+    // The local Rust `Hash` implementation
+    override fun hashCode(): Int {
+        return FfiConverterULong.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_cutout_uniffi_trait_hash(FfiConverterTypeCutout.lower(this),
+        _status)
+}
+    ).toInt()
+    }
     
     companion object
 }
@@ -4688,7 +4760,9 @@ public object FfiConverterTypePromptPoint: FfiConverterRustBuffer<PromptPoint> {
 
 /**
  * An 8-bit picture to show: `width * height * 4` bytes, R, G, B, A with straight alpha, row
- * after row (the layout of `Bitmap.Config.ARGB_8888` and of a `CGImage` with alpha last).
+ * after row (the layout of `Bitmap.Config.ARGB_8888` and of a `CGImage` with alpha last). Equal
+ * when their sizes and pixels are (in Kotlin too, where a `ByteArray` field alone would compare
+ * by reference).
  */
 data class RgbaImage (
     var `width`: kotlin.Int
@@ -4702,6 +4776,26 @@ data class RgbaImage (
 
     
 
+    // The local Rust `Eq` implementation - only `eq` is used.
+    override fun equals(other: Any?): Boolean {
+        if (other !is RgbaImage) return false
+        return FfiConverterBoolean.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_eq_eq(FfiConverterTypeRgbaImage.lower(this),
+        
+        FfiConverterTypeRgbaImage.lower(`other`),_status)
+}
+    )
+    }
+    // The local Rust `Hash` implementation
+    override fun hashCode(): Int {
+        return FfiConverterULong.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_rgbaimage_uniffi_trait_hash(FfiConverterTypeRgbaImage.lower(this),
+        _status)
+}
+    ).toInt()
+    }
     
     companion object
 }
@@ -4819,6 +4913,15 @@ data class Segmentation (
         FfiConverterTypeSegmentation.lower(`other`),_status)
 }
     )
+    }
+    // The local Rust `Hash` implementation
+    override fun hashCode(): Int {
+        return FfiConverterULong.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_edgesam_ffi_fn_method_segmentation_uniffi_trait_hash(FfiConverterTypeSegmentation.lower(this),
+        _status)
+}
+    ).toInt()
     }
     
     @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
