@@ -134,7 +134,8 @@ final class DemoModel: ObservableObject {
                 let s: Segmentation = try await model.segmentAsync(embedding: embedding, prompt: prompt)
                 guard !Task.isCancelled else { return }
                 segmentation = s
-                overlay = try s.mask.tintedImage()   // the library's default tint
+                let mask: SegmentMask = s.mask
+                overlay = try mask.tintedImage()   // the library's default tint
             } catch {
                 if !Task.isCancelled { phase = .failed(describe(error)) }
             }
