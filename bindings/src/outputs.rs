@@ -375,7 +375,10 @@ mod tests {
         assert_ne!(mask(2, 1, &[0, 0]), mask(1, 2, &[0, 0]));
         let state = std::hash::RandomState::new();
         let hash_of = |m: &SegmentMask| std::hash::BuildHasher::hash_one(&state, m);
-        assert_eq!(hash_of(&mask(2, 1, &[1, 0])), hash_of(&mask(2, 1, &[255, 0])));
+        assert_eq!(
+            hash_of(&mask(2, 1, &[1, 0])),
+            hash_of(&mask(2, 1, &[255, 0]))
+        );
     }
 
     #[test]
