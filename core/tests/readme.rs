@@ -10,7 +10,8 @@ use std::path::Path;
 
 /// The README's examples that the test suites run: the code block's language (its first block
 /// in the README) and the file holding the same lines between `// README example start` and
-/// `// README example end`. The Python block is run by `tests/python` straight from the README.
+/// `// README example end`. The Python block is run straight from the README by
+/// `tests/package/test_package.py`.
 const EXAMPLES: [(&str, &str); 3] = [
     ("rust", "core/examples/readme.rs"),
     (

@@ -183,7 +183,7 @@ def readme_python_example() -> str:
 
 def test_the_readme_example_runs(tmp_path, monkeypatch):
     code = readme_python_example()
-    assert len(code.strip().splitlines()) == 5
+    assert len(code.strip().splitlines()) == 6
     # The example's file names, pointed at the stand-ins and a photo its taps fall inside.
     Image.fromarray(photo_rgb(1024, 768)).save(tmp_path / "photo.jpg", format="JPEG", quality=95)
     for name, file in zip(("edge_sam_3x_encoder.onnx", "edge_sam_3x_decoder.onnx"), PAIR):
@@ -192,3 +192,4 @@ def test_the_readme_example_runs(tmp_path, monkeypatch):
     scope: dict = {}
     exec(compile(code, "README.md", "exec"), scope)
     assert scope["mask"].dtype == np.bool_ and scope["mask"].shape == (768, 1024)
+    assert scope["overlay"].dtype == np.uint8 and scope["overlay"].shape == (768, 1024, 4)

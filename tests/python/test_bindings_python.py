@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import CLI, REPO
+from conftest import CLI
 
 
 @pytest.fixture(scope="module")
@@ -419,18 +419,3 @@ def test_run_benchmark_reports_its_steps_and_can_be_cancelled(edgesam, pair, pho
         edgesam.run_benchmark(str(pair[0]), str(pair[1]), image_data=photo[1], runs=1,
                               progress=stopper, cancellation=token)
     assert stopper.seen == [(0, total), (1, total)]
-
-
-def test_the_readme_python_example_runs(edgesam, pair, tmp_path, monkeypatch):
-    """The README's Python block, run as written in a folder holding the files it names (the
-    tiny stand-ins under the official names, a 1000x600 JPEG its taps fall inside)."""
-    readme = (REPO / "README.md").read_text()
-    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
-    for stand_in, official in zip(pair, ("edge_sam_3x_encoder.onnx", "edge_sam_3x_decoder.onnx")):
-        (tmp_path / official).write_bytes(Path(stand_in).read_bytes())
-    Image.fromarray(synthetic_rgb(1000, 600)).save(tmp_path / "photo.jpg", quality=90)
-    monkeypatch.chdir(tmp_path)
-    names = {}
-    exec(compile(block, "README.md", "exec"), names)
-    assert names["mask"].shape == (600, 1000) and names["mask"].dtype == bool
-    assert names["overlay"].shape == (600, 1000, 4)
