@@ -124,6 +124,23 @@ pub(crate) enum ImageSource {
 }
 
 impl ImageSource {
+    /// Raw pixels as the FFI's `...Pixels` calls take them.
+    pub(crate) fn pixels(
+        pixels: Vec<u8>,
+        (width, height, row_stride): (i32, i32, i32),
+        format: PixelFormat,
+        orientation: Option<Orientation>,
+    ) -> Self {
+        ImageSource::Pixels {
+            pixels,
+            width,
+            height,
+            row_stride,
+            format,
+            orientation,
+        }
+    }
+
     /// The upright RGB picture.
     pub(crate) fn decode(&self) -> Result<edgesam::RgbImage, EdgeSamError> {
         Ok(match self {

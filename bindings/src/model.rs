@@ -144,14 +144,7 @@ impl SegmentAnything {
         format: PixelFormat,
         orientation: Option<Orientation>,
     ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
-        let source = ImageSource::Pixels {
-            pixels,
-            width,
-            height,
-            row_stride,
-            format,
-            orientation,
-        };
+        let source = ImageSource::pixels(pixels, (width, height, row_stride), format, orientation);
         guarded(|| encode(&self.model, &source, &|_| true))
     }
 
@@ -185,14 +178,7 @@ impl SegmentAnything {
         progress: Option<Arc<dyn ProgressListener>>,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<Arc<ImageEmbedding>, EdgeSamError> {
-        let source = ImageSource::Pixels {
-            pixels,
-            width,
-            height,
-            row_stride,
-            format,
-            orientation,
-        };
+        let source = ImageSource::pixels(pixels, (width, height, row_stride), format, orientation);
         self.encode_in_background(source, progress, cancellation)
             .await
     }

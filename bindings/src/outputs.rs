@@ -288,14 +288,7 @@ impl SegmentMask {
         orientation: Option<Orientation>,
         crop_padding: Option<i32>,
     ) -> Result<Cutout, EdgeSamError> {
-        let photo = ImageSource::Pixels {
-            pixels,
-            width,
-            height,
-            row_stride,
-            format,
-            orientation,
-        };
+        let photo = ImageSource::pixels(pixels, (width, height, row_stride), format, orientation);
         guarded(|| self.cut(photo, crop_padding))
     }
 
@@ -326,14 +319,7 @@ impl SegmentMask {
         color: Option<MaskColor>,
         outline_width: i32,
     ) -> Result<RgbaImage, EdgeSamError> {
-        let photo = ImageSource::Pixels {
-            pixels,
-            width,
-            height,
-            row_stride,
-            format,
-            orientation,
-        };
+        let photo = ImageSource::pixels(pixels, (width, height, row_stride), format, orientation);
         guarded(|| self.draw_over(photo, color, outline_width))
     }
 }
