@@ -138,8 +138,9 @@ impl SegmentMask {
     pub fn new(width: i32, height: i32, bytes: Vec<u8>) -> Result<Arc<Self>, EdgeSamError> {
         guarded(|| {
             let (width, height) = (mask_side(width, "width")?, mask_side(height, "height")?);
-            let expected = width as usize * height as usize;
-            if bytes.len() != expected {
+            // In u64: on 32-bit phones width times height can wrap in usize.
+            let expected = u64::from(width) * u64::from(height);
+            if bytes.len() as u64 != expected {
                 let detail = format!(
                     "a {width}x{height} mask needs {expected} bytes, it has {}",
                     bytes.len()
@@ -345,9 +346,10 @@ mod tests {
         let a = mask(2, 2, &[255; 4]);
         let b = mask(4, 1, &[255; 4]);
         assert!(matches!(a.union(b), Err(EdgeSamError::BadMask { .. })));
-        for (width, bytes) in [(2, 3), (-2, 0)] {
+        // 65536 x 65537 wraps to 65536 in a 32-bit usize.
+        for (width, height, bytes) in [(2, 2, 3), (-2, 2, 0), (65_536, 65_537, 65_536)] {
             assert!(matches!(
-                SegmentMask::new(width, 2, vec![0; bytes]),
+                SegmentMask::new(width, height, vec![0; bytes]),
                 Err(EdgeSamError::BadMask { .. })
             ));
         }

@@ -27,6 +27,10 @@ struct ArmTarget {
     /// phones in use; qemu's default CPU has SVE2, on which tract picks its SVE kernels instead.
     /// armv7: the Cortex-A7 of cheap 32-bit phones.
     qemu_cpu: &'static str,
+    /// Environment the emulated program gets on top of ours (qemu's `-E`). armv7: qemu-user 7
+    /// shows the program the host's /proc/cpuinfo, where tract's armv7 build looks for NEON (its
+    /// aarch64 build asks the kernel), so the Cortex-A7's NEON is announced through tract's knob.
+    guest_env: &'static [&'static str],
 }
 
 const TARGETS: [ArmTarget; 2] = [
@@ -36,6 +40,7 @@ const TARGETS: [ArmTarget; 2] = [
         gnu: "aarch64-linux-gnu",
         qemu: "qemu-aarch64",
         qemu_cpu: "cortex-a76",
+        guest_env: &[],
     },
     ArmTarget {
         name: "armv7",
@@ -43,10 +48,19 @@ const TARGETS: [ArmTarget; 2] = [
         gnu: "arm-linux-gnueabihf",
         qemu: "qemu-arm",
         qemu_cpu: "cortex-a7",
+        guest_env: &["TRACT_CPU_ARM32_NEON=true"],
     },
 ];
 
 const PROFILE: &str = "arm-test";
+
+/// Every ARM `cargo test` selects the core, the CLI and the FFI library, though it runs only the
+/// core's test binaries and the other two crates' unit tests: Cargo then resolves the features the
+/// CLI and FFI build uses (they turn on `log`'s `std`, and all of tract depends on `log`), so tract
+/// is compiled once per target instead of once for the tests and again for the CLI. The CLI and
+/// FFI build after the tests recompiles only `image` and the crates above it (the core's tests add
+/// its JPEG decoder).
+const PACKAGES: [&str; 6] = ["-p", "edgesam", "-p", "edgesam-cli", "-p", "edgesam-ffi"];
 
 /// The robustness tests about size arithmetic, the ones a 32-bit `usize` could break.
 const SIZE_TESTS: [&str; 4] = [
@@ -80,27 +94,45 @@ fn select(args: &[String]) -> Result<Vec<&'static ArmTarget>> {
         .collect()
 }
 
-/// A step's name and wall time, printed together at the end.
-type Timing = (String, Duration);
+/// Each step's name, wall time and outcome, printed together at the end, after a failure too.
+#[derive(Default)]
+struct Timings(Vec<(String, Duration, bool)>);
 
-/// Runs `step` and returns its wall time under the name `what`.
-fn timed(what: String, step: impl FnOnce() -> Result) -> Result<Timing> {
-    let started = Instant::now();
-    step()?;
-    Ok((what, started.elapsed()))
+impl Timings {
+    /// Runs `step`, noting its wall time under the name `what`.
+    fn time(&mut self, what: String, step: impl FnOnce() -> Result) -> Result {
+        let started = Instant::now();
+        let outcome = step();
+        self.0.push((what, started.elapsed(), outcome.is_ok()));
+        outcome
+    }
+
+    fn print(&self) {
+        step("ARM wall times");
+        for (what, time, passed) in &self.0 {
+            let failed = if *passed { "" } else { " (failed)" };
+            println!("{what}: {:.0} s{failed}", time.as_secs_f64());
+        }
+    }
 }
 
 fn test_targets(repo: &Path, targets: &[&ArmTarget]) -> Result {
     install(targets)?;
-    let mut timings = Vec::new();
+    let mut timings = Timings::default();
+    let outcome = build_and_test(repo, targets, &mut timings);
+    timings.print();
+    outcome
+}
+
+fn build_and_test(repo: &Path, targets: &[&ArmTarget], timings: &mut Timings) -> Result {
     for target in targets {
         configure(target);
-        timings.extend(build(repo, target)?);
-        timings.push(test_emulated(repo, target)?);
+        build(repo, target, timings)?;
+        test_emulated(repo, target, timings)?;
     }
     step("ARM parity under qemu (tests/python/test_arm_parity.py)");
     let names = targets.iter().map(|t| t.name).collect::<Vec<_>>().join(",");
-    timings.push(timed(format!("parity under qemu ({names})"), || {
+    timings.time(format!("parity under qemu ({names})"), || {
         run(cmd(
             repo.join(".venv/bin/python"),
             [
@@ -115,12 +147,7 @@ fn test_targets(repo: &Path, targets: &[&ArmTarget]) -> Result {
         .env("EDGESAM_ARM_TARGETS", &names)
         .env("CARGO_TARGET_DIR", target_dir(repo))
         .current_dir(repo))
-    })?);
-    step("ARM wall times");
-    for (what, time) in timings {
-        println!("{what}: {:.0} s", time.as_secs_f64());
-    }
-    Ok(())
+    })
 }
 
 /// The cross compilers, their libcs and qemu-user from Debian, the Rust targets from rustup; each
@@ -174,13 +201,14 @@ fn configure(target: &ArmTarget) {
         format!("CARGO_TARGET_{upper}_LINKER"),
         format!("{}-gcc", target.gnu),
     );
-    std::env::set_var(
-        format!("CARGO_TARGET_{upper}_RUNNER"),
-        format!(
-            "{} -cpu {} -L /usr/{}",
-            target.qemu, target.qemu_cpu, target.gnu
-        ),
+    let mut runner = format!(
+        "{} -cpu {} -L /usr/{}",
+        target.qemu, target.qemu_cpu, target.gnu
     );
+    for variable in target.guest_env {
+        runner.push_str(&format!(" -E {variable}"));
+    }
+    std::env::set_var(format!("CARGO_TARGET_{upper}_RUNNER"), runner);
     std::env::set_var(format!("CC_{lower}"), format!("{}-gcc", target.gnu));
     std::env::set_var(format!("AR_{lower}"), format!("{}-ar", target.gnu));
 }
@@ -193,24 +221,29 @@ fn cargo(repo: &Path, subcommand: &str, target: &ArmTarget) -> Command {
     )
 }
 
-/// The core's test binaries (one `cargo test --no-run`), then the CLI and the FFI library; fails
-/// when one of them is missing afterwards.
-fn build(repo: &Path, target: &ArmTarget) -> Result<[Timing; 2]> {
+/// `cargo test` for `target` over [`PACKAGES`].
+fn cargo_test(repo: &Path, target: &ArmTarget) -> Command {
+    let mut command = cargo(repo, "test", target);
+    command.args(PACKAGES);
+    command
+}
+
+/// The test binaries (one `cargo test --no-run`), then the CLI and the FFI library; fails when
+/// one of them is missing afterwards.
+fn build(repo: &Path, target: &ArmTarget, timings: &mut Timings) -> Result {
     step(&format!("{}: build the core's tests", target.name));
-    let tests = timed(format!("{}: build core tests", target.name), || {
-        run(cargo(repo, "test", target)
-            .args(["--no-run", "-p", "edgesam", "--lib"])
-            .args(
-                ["pipeline", "robustness", "kernels"]
-                    .iter()
-                    .flat_map(|t| ["--test", t]),
-            ))
+    timings.time(format!("{}: build core tests", target.name), || {
+        run(cargo_test(repo, target).args(["--no-run", "--lib"]).args(
+            ["pipeline", "robustness", "kernels"]
+                .iter()
+                .flat_map(|t| ["--test", t]),
+        ))
     })?;
     step(&format!(
         "{}: build the CLI and the FFI library",
         target.name
     ));
-    let libraries = timed(format!("{}: build CLI and FFI", target.name), || {
+    timings.time(format!("{}: build CLI and FFI", target.name), || {
         run(cargo(repo, "build", target).args(["-p", "edgesam-cli", "-p", "edgesam-ffi"]))
     })?;
     let out = target_dir(repo).join(target.triple).join(PROFILE);
@@ -223,25 +256,20 @@ fn build(repo: &Path, target: &ArmTarget) -> Result<[Timing; 2]> {
             );
         }
     }
-    Ok([tests, libraries])
+    Ok(())
 }
 
-/// The kernel check (its output names tract's kernels), the core's unit and pipeline tests and
-/// the size tests, under qemu.
-fn test_emulated(repo: &Path, target: &ArmTarget) -> Result<Timing> {
+/// The kernel check (its output names tract's kernels), the unit tests of the core, the CLI and
+/// the FFI library, the core's pipeline tests and the size tests, under qemu.
+fn test_emulated(repo: &Path, target: &ArmTarget, timings: &mut Timings) -> Result {
     step(&format!(
         "{}: core tests under {}",
         target.name, target.qemu
     ));
-    timed(format!("{}: core tests under qemu", target.name), || {
-        let core_test = || {
-            let mut command = cargo(repo, "test", target);
-            command.args(["-p", "edgesam"]);
-            command
-        };
-        run(core_test().args(["--test", "kernels", "--", "--nocapture"]))?;
-        run(core_test().args(["--lib", "--test", "pipeline"]))?;
-        run(core_test()
+    timings.time(format!("{}: core tests under qemu", target.name), || {
+        run(cargo_test(repo, target).args(["--test", "kernels", "--", "--nocapture"]))?;
+        run(cargo_test(repo, target).args(["--lib", "--test", "pipeline"]))?;
+        run(cargo_test(repo, target)
             .args(["--test", "robustness", "--"])
             .args(SIZE_TESTS))
     })

@@ -17,8 +17,9 @@ use crate::Mask;
 
 /// Refuses a mask whose bytes do not cover its size (its fields are public, so anything goes).
 fn check_mask(mask: &Mask) -> Result<()> {
-    let expected = mask.width as usize * mask.height as usize;
-    if mask.data.len() != expected {
+    // In u64: on 32-bit phones width times height can wrap in usize and match a short buffer.
+    let expected = u64::from(mask.width) * u64::from(mask.height);
+    if mask.data.len() as u64 != expected {
         return Err(Error::bad_mask(format!(
             "a {}x{} mask needs {expected} bytes, it has {}",
             mask.width,

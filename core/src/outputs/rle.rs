@@ -3,7 +3,7 @@
 
 use super::check_mask;
 use crate::error::{Error, Result};
-use crate::Mask;
+use crate::{Mask, MAX_IMAGE_PIXELS};
 
 /// A mask as COCO RLE, `{"size": [h, w], "counts": [...]}` in COCO's JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,17 +47,24 @@ impl CocoRle {
         })
     }
 
-    /// Decodes to a mask, 255 inside; refuses counts that do not cover exactly `h * w` pixels.
+    /// Decodes to a mask, 255 inside; refuses counts that do not cover exactly `h * w` pixels,
+    /// and masks larger than the largest photo the library reads ([`MAX_IMAGE_PIXELS`]): a few
+    /// bytes of counts could otherwise ask for gigabytes, or wrap a 32-bit `usize`.
     pub fn to_mask(&self) -> Result<Mask> {
         let [height, width] = self.size;
-        let (w, h) = (width as usize, height as usize);
-        let covered: u64 = self.counts.iter().map(|&c| u64::from(c)).sum();
-        if covered != (w * h) as u64 {
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels > MAX_IMAGE_PIXELS {
             return Err(Error::bad_mask(format!(
-                "the RLE counts cover {covered} pixels, a {width}x{height} mask has {}",
-                w * h
+                "a {width}x{height} mask has more than the {MAX_IMAGE_PIXELS} pixels of the largest photo"
             )));
         }
+        let covered: u64 = self.counts.iter().map(|&c| u64::from(c)).sum();
+        if covered != pixels {
+            return Err(Error::bad_mask(format!(
+                "the RLE counts cover {covered} pixels, a {width}x{height} mask has {pixels}"
+            )));
+        }
+        let (w, h) = (width as usize, height as usize);
         let mut data = vec![0u8; w * h];
         let mut position = 0usize;
         for (index, &run) in self.counts.iter().enumerate() {
@@ -226,5 +233,28 @@ mod tests {
         assert!(CocoRle::from_compressed([4, 4], "2111I").is_err());
         // Thirteen continuation characters: more than 64 bits.
         assert!(CocoRle::from_compressed([4, 4], &"o".repeat(13)).is_err());
+    }
+
+    #[test]
+    fn sizes_beyond_the_largest_photo_are_refused_before_allocating() {
+        let refused = |rle: CocoRle| matches!(rle.to_mask(), Err(Error::BadMask { .. }));
+        // 65536 x 65536 pixels covered by two runs: 4 GiB from a dozen bytes of counts.
+        assert!(refused(rle(65_536, 65_536, &[u32::MAX, 1])));
+        // 65537 x 65536 is 2^32 + 65536 pixels, 65536 once wrapped in a 32-bit usize.
+        assert!(refused(rle(65_537, 65_536, &[65_536])));
+    }
+
+    #[test]
+    fn a_mask_whose_size_wraps_a_32_bit_usize_is_not_encoded() {
+        // 65536 x 65537 pixels, 65536 once wrapped: the bytes must not pass for the whole mask.
+        let wrapped = Mask {
+            width: 65_536,
+            height: 65_537,
+            data: vec![255; 65_536],
+        };
+        assert!(matches!(
+            CocoRle::from_mask(&wrapped),
+            Err(Error::BadMask { .. })
+        ));
     }
 }
