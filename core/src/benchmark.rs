@@ -9,7 +9,9 @@ use std::time::Instant;
 use crate::engine::contract::to_hex;
 use crate::engine::profile::OpClock;
 pub use crate::engine::profile::OpTime;
-use crate::{Options, PromptPoint, Result, RgbImage, SegmentAnything, SegmentPrompt, StepProgress};
+use crate::{
+    Embedding, Options, PromptPoint, Result, RgbImage, SegmentAnything, SegmentPrompt, StepProgress,
+};
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,10 +108,11 @@ pub struct Profile {
     pub decoder_per_tap: Vec<OpTime>,
 }
 
-/// Times `runs` runs of each graph node by node.
+/// Times `runs` runs of each graph node by node; `embedding` is `photo`'s.
 fn profile(
     model: &SegmentAnything,
     photo: &RgbImage,
+    embedding: &Embedding,
     prompt: &SegmentPrompt,
     runs: usize,
     steps: &mut Steps,
@@ -122,7 +125,6 @@ fn profile(
             .run(&input.data, &model.executor, &|_| true, Some(&encoder))?;
     }
     steps.report()?;
-    let embedding = model.encode(photo)?;
     let per_photo = OpClock::default();
     for _ in 0..runs {
         model
@@ -132,7 +134,7 @@ fn profile(
     steps.report()?;
     let per_tap = OpClock::default();
     for _ in 0..runs {
-        model.decode(&embedding, prompt, Some(&per_tap))?;
+        model.decode(embedding, prompt, Some(&per_tap))?;
     }
     steps.report()?;
     Ok(Profile {
@@ -288,7 +290,14 @@ pub fn run_benchmark(
         model.segment(&embedding, &prompt, None)
     })?;
     let profile = if options.profile {
-        Some(profile(&model, photo, &prompt, options.runs, &mut steps)?)
+        Some(profile(
+            &model,
+            photo,
+            &embedding,
+            &prompt,
+            options.runs,
+            &mut steps,
+        )?)
     } else {
         None
     };
