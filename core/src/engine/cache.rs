@@ -34,7 +34,9 @@ use super::rewrite;
 use crate::error::ModelRole;
 
 const MAGIC: &str = "edgesam compiled model";
-const FORMAT: u32 = 1;
+/// Raised when the graphs a cache holds change meaning or ops (2: the library's softmax), so that
+/// older files are rebuilt rather than read.
+const FORMAT: u32 = 2;
 /// The tract release the graphs are saved with (the workspace pins it; a test checks this
 /// against the version tract writes into its NNEF files).
 const TRACT_VERSION: &str = "0.23.9";
@@ -51,6 +53,7 @@ fn registry() -> Registry {
     let mut registry = Registry::new("edgesam");
     registry.register_unit_element_wise("edgesam_gelu_exact", &GeluExact {});
     rewrite::layer_norm::register_nnef(&mut registry);
+    rewrite::softmax::register_nnef(&mut registry);
     registry
 }
 
@@ -257,7 +260,7 @@ mod tests {
     use tract_onnx::tract_core::prelude::*;
 
     /// A small graph with the operators the cache must carry: a matrix product with constant
-    /// weights, the library's LayerNorm and tract's GeluExact.
+    /// weights, the library's LayerNorm, tract's GeluExact and the library's softmax.
     fn small_graph() -> TypedModel {
         let mut model = TypedModel::default();
         let input = model.add_source("input", f32::fact([2, 3])).unwrap();
@@ -288,7 +291,8 @@ mod tests {
                 &[normalised],
             )
             .unwrap();
-        model.select_output_outlets(&gelu).unwrap();
+        let softmax = rewrite::softmax::wire_for_tests(&mut model, gelu[0], 0);
+        model.select_output_outlets(&[softmax]).unwrap();
         model
     }
 
@@ -355,7 +359,9 @@ mod tests {
         assert_eq!(builds, 1, "the second load must come from the cache");
         assert!(entry_path(&dir, &key(1)).exists());
         let op_names = |m: &TypedModel| m.nodes.iter().map(|n| n.op.name()).collect::<Vec<_>>();
-        assert!(op_names(&second).contains(&"EdgeSamLayerNorm".into()));
+        for op in ["EdgeSamLayerNorm", "EdgeSamSoftmax"] {
+            assert!(op_names(&second).contains(&op.into()), "{op}");
+        }
         assert_eq!(run(first), run(second));
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -101,8 +101,9 @@ fn planned(model: TypedModel) -> TractResult<Plan> {
     model.into_optimized().and_then(TypedSimplePlan::new)
 }
 
-/// Fuses the decoder's LayerNorm chains; a graph the rewrite fails on is used as it was.
-fn with_fused_layer_norms(mut model: TypedModel) -> TypedModel {
+/// The decoder graph on the library's ops: LayerNorm chains fused, softmaxes replaced. A graph
+/// a rewrite fails on is used as that rewrite found it.
+fn with_library_ops(mut model: TypedModel) -> TypedModel {
     let fused = rewritten(&mut model, |m| {
         let fused = rewrite::layer_norm::fuse_layer_norms(m)?;
         log::debug!("decoder: fused {fused} LayerNorm chains");
@@ -110,6 +111,14 @@ fn with_fused_layer_norms(mut model: TypedModel) -> TypedModel {
     });
     if let Err(e) = fused {
         log::info!("decoder: LayerNorm chains left unfused ({e:#})");
+    }
+    let mut with_softmax = model.clone();
+    match rewrite::softmax::use_library_softmax(&mut with_softmax) {
+        Ok(replaced) => {
+            log::debug!("decoder: {replaced} softmaxes on the library's op");
+            model = with_softmax;
+        }
+        Err(e) => log::info!("decoder: softmaxes left to tract ({e:#})"),
     }
     model
 }
@@ -145,8 +154,8 @@ fn split_image_part(model: TypedModel) -> (Option<Plan>, TypedModel, String) {
 }
 
 impl Decoder {
-    /// Loads the decoder; with a `cache`, its graph with the LayerNorm chains fused (what the
-    /// split and every plan start from) comes from there when a sound copy is kept, else is
+    /// Loads the decoder; with a `cache`, its graph on the library's ops (what the split and
+    /// every plan start from) comes from there when a sound copy is kept, else is
     /// compiled from `bytes` and kept.
     pub fn from_bytes(
         bytes: &[u8],
@@ -159,7 +168,7 @@ impl Decoder {
             onnx_sha256: sha256(bytes),
         };
         let graph = cache::graph_or_build(cache, &key, || {
-            load::load_typed(bytes, &DECODER).map(with_fused_layer_norms)
+            load::load_typed(bytes, &DECODER).map(with_library_ops)
         })?;
         let checked = load::checked(graph, &DECODER)?;
         let started = std::time::Instant::now();

@@ -407,6 +407,9 @@ fn affine_constant<Mini: BinMiniOp>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_graphs::{
+        assert_computes_the_same, count, decluttered_standin, pseudo_random,
+    };
     use super::*;
 
     /// Straightforward LayerNorm in f64, one position at a time: the reference.
@@ -433,22 +436,12 @@ mod tests {
         out
     }
 
-    fn pseudo_random(count: usize, seed: u32) -> Vec<f32> {
-        let mut state = seed;
-        (0..count)
-            .map(|_| {
-                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (state >> 8) as f32 / (1u32 << 24) as f32 * 8.0 - 3.0
-            })
-            .collect()
-    }
-
     #[test]
     fn normalises_like_the_reference_along_a_middle_and_a_last_axis() {
         for (outer, channels, inner) in [(2, 7, 13), (1, 256, 64), (3, 5, 1), (1, 1, 4)] {
-            let data = pseudo_random(outer * channels * inner, 7);
-            let gamma = pseudo_random(channels, 11);
-            let beta = pseudo_random(channels, 13);
+            let data = pseudo_random(outer * channels * inner, 7, -3.0, 5.0);
+            let gamma = pseudo_random(channels, 11, -3.0, 5.0);
+            let beta = pseudo_random(channels, 13, -3.0, 5.0);
             let mut ours = data.clone();
             normalise_in_place(&mut ours, channels, inner, 1e-5, &gamma, &beta).unwrap();
             let expected = reference(&data, channels, inner, 1e-5, &gamma, &beta);
@@ -462,8 +455,11 @@ mod tests {
     fn two_threads_give_the_bits_of_one() {
         use tract_linalg::multithread::{multithread_tract_scope, Executor};
         let (channels, inner) = (64, 128 * 128);
-        let data = pseudo_random(channels * inner, 5);
-        let (gamma, beta) = (pseudo_random(channels, 6), pseudo_random(channels, 8));
+        let data = pseudo_random(channels * inner, 5, -3.0, 5.0);
+        let (gamma, beta) = (
+            pseudo_random(channels, 6, -3.0, 5.0),
+            pseudo_random(channels, 8, -3.0, 5.0),
+        );
         let run = |executor: Executor| {
             let mut out = data.clone();
             multithread_tract_scope(executor, || {
@@ -481,58 +477,10 @@ mod tests {
         assert_ne!(one, data, "it normalised");
     }
 
-    fn tiny_standin(file: &str) -> std::path::PathBuf {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../models/generated/tiny")
-            .join(file);
-        assert!(
-            path.exists(),
-            "{path:?} missing: run models/standins.py first"
-        );
-        path
-    }
-
-    fn decluttered(path: &std::path::Path) -> TypedModel {
-        use tract_onnx::prelude::{Framework, InferenceModelExt};
-        let mut model = tract_onnx::onnx().model_for_path(path).unwrap();
-        for output in 0..model.outputs.len() {
-            model.set_output_fact(output, Default::default()).unwrap();
-        }
-        model.into_typed().unwrap().into_decluttered().unwrap()
-    }
-
-    fn count<O: Op>(model: &TypedModel) -> usize {
-        model.nodes().iter().filter(|n| n.op_is::<O>()).count()
-    }
-
-    /// Inputs for a stand-in: two points (a positive and a negative one), random values otherwise.
-    fn inputs(model: &TypedModel) -> TVec<TValue> {
-        let mut inputs = tvec![];
-        for (index, outlet) in model.input_outlets().unwrap().iter().enumerate() {
-            let fact = model.outlet_fact(*outlet).unwrap();
-            let shape: Vec<usize> = fact
-                .shape
-                .iter()
-                .map(|d| d.to_usize().unwrap_or(2))
-                .collect();
-            let len = shape.iter().product();
-            let values = match model.node(outlet.node).name.as_str() {
-                "point_labels" => (0..len).map(|i| (i % 2) as f32).collect(),
-                "point_coords" => pseudo_random(len, 3)
-                    .iter()
-                    .map(|v| (v + 3.0) * 100.0)
-                    .collect(),
-                _ => pseudo_random(len, 17 + index as u32),
-            };
-            inputs.push(Tensor::from_shape(&shape, &values).unwrap().into_tvalue());
-        }
-        inputs
-    }
-
     #[test]
     fn every_layer_norm_of_the_standins_is_fused_and_computes_what_the_chain_did() {
         for (file, expected) in [("edge_sam_encoder.onnx", 2), ("edge_sam_decoder.onnx", 10)] {
-            let unfused = decluttered(&tiny_standin(file));
+            let unfused = decluttered_standin(file);
             let rms_norms = count::<RmsNorm>(&unfused);
             let mut fused = unfused.clone();
             assert_eq!(fuse_layer_norms(&mut fused).unwrap(), expected, "{file}");
@@ -542,25 +490,7 @@ mod tests {
             );
             assert_eq!(count::<RmsNorm>(&fused), 0, "{file}");
             assert_eq!(count::<LayerNorm>(&fused), expected, "{file}");
-            let run = |model: TypedModel| {
-                let plan = model.into_optimized().unwrap().into_runnable().unwrap();
-                plan.run(inputs(plan.model())).unwrap()
-            };
-            let (before, after) = (run(unfused), run(fused));
-            for (b, a) in before.iter().zip(&after) {
-                let (b, a) = (b.try_as_plain_ram().unwrap(), a.try_as_plain_ram().unwrap());
-                let (b, a) = (b.as_slice::<f32>().unwrap(), a.as_slice::<f32>().unwrap());
-                let scale = b.iter().fold(1f32, |m, v| m.max(v.abs()));
-                let worst = b
-                    .iter()
-                    .zip(a)
-                    .map(|(x, y)| (x - y).abs())
-                    .fold(0f32, f32::max);
-                assert!(
-                    worst <= 1e-4 * scale,
-                    "{file}: differs by {worst} (values up to {scale})"
-                );
-            }
+            assert_computes_the_same(unfused, fused, 1e-4);
         }
     }
 }

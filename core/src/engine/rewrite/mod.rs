@@ -4,3 +4,6 @@
 pub(crate) mod decoder_split;
 pub(crate) mod layer_norm;
 pub(crate) mod repvit_fold;
+pub(crate) mod softmax;
+#[cfg(test)]
+mod test_graphs;

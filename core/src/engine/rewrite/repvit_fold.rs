@@ -292,6 +292,7 @@ fn apply(graph: &mut pb::GraphProto, folds: &[Fold]) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_graphs::pseudo_random;
     use super::*;
     use tract_onnx::prelude::*;
 
@@ -360,16 +361,6 @@ mod tests {
         }
     }
 
-    fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (s >> 8) as f32 / (1u32 << 24) as f32 - 0.5
-            })
-            .collect()
-    }
-
     /// x -> [token mixer] -> Relu -> [token mixer, operands swapped] -> y, 4 channels, 6x6; with
     /// `stride2` the first 3x3 conv has stride 2, which must not fold.
     fn two_mixer_model(stride2: bool) -> Vec<u8> {
@@ -379,22 +370,22 @@ mod tests {
             init.push(f32_initializer(
                 format!("w3_{k}"),
                 vec![c, 1, 3, 3],
-                &pseudo_random(36, seed),
+                &pseudo_random(36, seed, -0.5, 0.5),
             ));
             init.push(f32_initializer(
                 format!("b3_{k}"),
                 vec![c],
-                &pseudo_random(4, seed + 10),
+                &pseudo_random(4, seed + 10, -0.5, 0.5),
             ));
             init.push(f32_initializer(
                 format!("w1_{k}"),
                 vec![c, 1, 1, 1],
-                &pseudo_random(4, seed + 20),
+                &pseudo_random(4, seed + 20, -0.5, 0.5),
             ));
             init.push(f32_initializer(
                 format!("b1_{k}"),
                 vec![c],
-                &pseudo_random(4, seed + 30),
+                &pseudo_random(4, seed + 30, -0.5, 0.5),
             ));
         }
         let s = if stride2 { 2 } else { 1 };
@@ -463,7 +454,7 @@ mod tests {
             .and_then(|model| model.into_optimized())
             .and_then(|model| model.into_runnable())
             .unwrap();
-        let x = Tensor::from_shape(&[1, 4, 6, 6], &pseudo_random(144, 99)).unwrap();
+        let x = Tensor::from_shape(&[1, 4, 6, 6], &pseudo_random(144, 99, -0.5, 0.5)).unwrap();
         let out = plan.run(tvec![x.into_tvalue()]).unwrap();
         out[0]
             .try_as_plain_ram()
