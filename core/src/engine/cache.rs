@@ -34,8 +34,8 @@ use super::rewrite;
 use crate::error::ModelRole;
 
 const MAGIC: &str = "edgesam compiled model";
-/// Raised when the graphs a cache holds change meaning or ops (2: the library's softmax), so that
-/// older files are rebuilt rather than read.
+/// Raised when the graphs a cache holds change meaning or ops (2: the library's softmax and
+/// residual addition), so that older files are rebuilt rather than read.
 const FORMAT: u32 = 2;
 /// The tract release the graphs are saved with (the workspace pins it; a test checks this
 /// against the version tract writes into its NNEF files).
@@ -54,6 +54,7 @@ fn registry() -> Registry {
     registry.register_unit_element_wise("edgesam_gelu_exact", &GeluExact {});
     rewrite::layer_norm::register_nnef(&mut registry);
     rewrite::softmax::register_nnef(&mut registry);
+    rewrite::residual_add::register_nnef(&mut registry);
     registry
 }
 
@@ -260,7 +261,8 @@ mod tests {
     use tract_onnx::tract_core::prelude::*;
 
     /// A small graph with the operators the cache must carry: a matrix product with constant
-    /// weights, the library's LayerNorm, tract's GeluExact and the library's softmax.
+    /// weights, the library's LayerNorm, tract's GeluExact, the library's softmax and residual
+    /// addition.
     fn small_graph() -> TypedModel {
         let mut model = TypedModel::default();
         let input = model.add_source("input", f32::fact([2, 3])).unwrap();
@@ -292,7 +294,14 @@ mod tests {
             )
             .unwrap();
         let softmax = rewrite::softmax::wire_for_tests(&mut model, gelu[0], 0);
-        model.select_output_outlets(&[softmax]).unwrap();
+        let residual = model
+            .wire_node(
+                "residual",
+                rewrite::residual_add::ResidualAdd,
+                &[softmax, normalised],
+            )
+            .unwrap();
+        model.select_output_outlets(&residual).unwrap();
         model
     }
 
@@ -359,7 +368,7 @@ mod tests {
         assert_eq!(builds, 1, "the second load must come from the cache");
         assert!(entry_path(&dir, &key(1)).exists());
         let op_names = |m: &TypedModel| m.nodes.iter().map(|n| n.op.name()).collect::<Vec<_>>();
-        for op in ["EdgeSamLayerNorm", "EdgeSamSoftmax"] {
+        for op in ["EdgeSamLayerNorm", "EdgeSamSoftmax", "EdgeSamResidualAdd"] {
             assert!(op_names(&second).contains(&op.into()), "{op}");
         }
         assert_eq!(run(first), run(second));

@@ -140,7 +140,10 @@ pub fn softmax_in_place(data: &mut [f32], len: usize, inner: usize) -> TractResu
     if block == 0 {
         return Ok(());
     }
-    ensure!(data.len().is_multiple_of(block), "softmax data is not whole blocks");
+    ensure!(
+        data.len().is_multiple_of(block),
+        "softmax data is not whole blocks"
+    );
     let total = data.len();
     par_chunks_mut(data, block, total, |_, chunk| {
         if inner > 1 {
