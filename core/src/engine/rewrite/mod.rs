@@ -7,4 +7,4 @@ pub(crate) mod repvit_fold;
 pub(crate) mod residual_add;
 pub(crate) mod softmax;
 #[cfg(test)]
-mod test_graphs;
+pub(crate) mod test_graphs;
