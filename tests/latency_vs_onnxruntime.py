@@ -62,6 +62,14 @@ def peak_rss_bytes():
     return None
 
 
+def photo_and_prompt(photo: Path):
+    """The photo as the reference pipeline reads it, and the 2-point prompt of every tap timed."""
+    rgb = ref.load_rgb(photo)
+    h, w = rgb.shape[:2]
+    coords, labels = ref.prompt_arrays([(w * 0.4, h * 0.5, 1), (w * 0.7, h * 0.3, 0)], None, h, w)
+    return rgb, coords, labels
+
+
 def onnxruntime_figures(enc: Path, dec: Path, photo: Path, threads: int, runs: int) -> dict:
     """Runs in a child process of its own, so that its peak memory is onnxruntime's alone."""
     import onnxruntime as ort
@@ -69,11 +77,10 @@ def onnxruntime_figures(enc: Path, dec: Path, photo: Path, threads: int, runs: i
     t0 = time.perf_counter()
     session = ref.ReferenceSession(enc, dec, threads=threads)
     cold_start = (time.perf_counter() - t0) * 1e3
-    rgb = ref.load_rgb(photo)
+    rgb, coords, labels = photo_and_prompt(photo)
     h, w = rgb.shape[:2]
     x = ref.preprocess(rgb)
     emb = session.encode(x)
-    coords, labels = ref.prompt_arrays([(w * 0.4, h * 0.5, 1), (w * 0.7, h * 0.3, 0)], None, h, w)
 
     def tap():
         scores, masks = session.decode(emb, coords, labels)
@@ -100,6 +107,44 @@ def run_json(cmd, what):
         return json.loads(p.stdout.strip().splitlines()[-1]), None
     except (json.JSONDecodeError, IndexError) as e:
         return None, f"{what} printed no JSON object ({e}): {p.stdout[:500]!r}"
+
+
+def onnxruntime_child(script, a, enc, dec, photo, threads):
+    """`script`'s onnxruntime half, in a fresh process: its figures (JSON) and an error or None."""
+    return run_json([sys.executable, script, "--runs", str(a.runs), "--onnxruntime-child",
+                     str(enc), str(dec), str(photo), str(threads)], "onnxruntime child")
+
+
+def edgesam_bench(a, enc, dec, photo, threads, *options):
+    """`edgesam bench` on the same files, photo, 2-point taps and threads: its report and an error or None."""
+    if not Path(a.cli).is_file():
+        return None, f"CLI not found at {a.cli}"
+    return run_json([a.cli, "bench", "--encoder", str(enc), "--decoder", str(dec), "--image", str(photo),
+                     "--points", "2", "--runs", str(a.runs), "--threads", str(threads), "--json", *options],
+                    "edgesam bench")
+
+
+def add_arguments(ap, runs):
+    """The options of every onnxruntime comparison; `--onnxruntime-child` is how one calls itself."""
+    ap.add_argument("--size", choices=["tiny", "full"], default="full")
+    ap.add_argument("--scores", choices=["stability", "iou"], default="stability")
+    ap.add_argument("--runs", type=int, default=runs)
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    ap.add_argument("--photo", default="big", choices=sorted(images.PHOTOS), help="synthetic photo (tests/python/images.py)")
+    ap.add_argument("--cli", default=os.environ.get("EDGESAM_CLI", str(REPO / "target" / "release" / "edgesam")))
+    ap.add_argument("--onnxruntime-child", nargs=4, metavar=("ENC", "DEC", "PHOTO", "THREADS"), help=argparse.SUPPRESS)
+
+
+def models_and_photo(a, how):
+    """Ensures the stand-ins, writes the photo into a new temporary folder, prints the header (`how`: "medians")."""
+    import standins
+
+    enc, dec = (Path(p) for p in standins.ensure_standins(size=a.size, scores=a.scores))
+    photo = images.photo_path(a.photo, Path(tempfile.mkdtemp(prefix="edgesam-bench-")))
+    spec = images.PHOTOS[a.photo]
+    print(f"model: {a.size} stand-in ({a.scores}), photo {a.photo} {spec.width}x{spec.height}, "
+          f"runs {a.runs} (+1 warm-up), {how}")
+    return enc, dec, photo
 
 
 def median(fig, *keys):
@@ -140,14 +185,8 @@ def report(threads, ort_fig, tract_fig):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size", choices=["tiny", "full"], default="full")
-    ap.add_argument("--scores", choices=["stability", "iou"], default="stability")
-    ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
-    ap.add_argument("--photo", default="big", choices=sorted(images.PHOTOS), help="synthetic photo (tests/python/images.py)")
+    add_arguments(ap, runs=7)
     ap.add_argument("--cache-dir", help="compiled-model cache folder for `edgesam bench --cache-dir`")
-    ap.add_argument("--cli", default=os.environ.get("EDGESAM_CLI", str(REPO / "target" / "release" / "edgesam")))
-    ap.add_argument("--onnxruntime-child", nargs=4, metavar=("ENC", "DEC", "PHOTO", "THREADS"), help=argparse.SUPPRESS)
     a = ap.parse_args()
 
     if a.onnxruntime_child:
@@ -155,21 +194,12 @@ def main():
         print(json.dumps(onnxruntime_figures(Path(enc), Path(dec), Path(photo), int(threads), a.runs)))
         return
 
-    import standins
-
-    enc, dec = (Path(p) for p in standins.ensure_standins(size=a.size, scores=a.scores))
-    photo = images.photo_path(a.photo, Path(tempfile.mkdtemp(prefix="edgesam-latency-")))
-    spec = images.PHOTOS[a.photo]
-    print(f"model: {a.size} stand-in ({a.scores}), photo {a.photo} {spec.width}x{spec.height}, "
-          f"runs {a.runs} (+1 warm-up), medians")
+    enc, dec, photo = models_and_photo(a, "medians")
     results = []
     for threads in (int(t) for t in a.threads.split(",")):
-        ort_fig, ort_err = run_json([sys.executable, __file__, "--runs", str(a.runs), "--onnxruntime-child",
-                                     str(enc), str(dec), str(photo), str(threads)], "onnxruntime child")
-        tract_fig, tract_err = (None, f"CLI not found at {a.cli}") if not Path(a.cli).is_file() else run_json(
-            [a.cli, "bench", "--encoder", str(enc), "--decoder", str(dec), "--image", str(photo), "--points", "2",
-             "--runs", str(a.runs), "--threads", str(threads), "--json"]
-            + (["--cache-dir", a.cache_dir] if a.cache_dir else []), "edgesam bench")
+        ort_fig, ort_err = onnxruntime_child(__file__, a, enc, dec, photo, threads)
+        tract_fig, tract_err = edgesam_bench(a, enc, dec, photo, threads,
+                                             *(["--cache-dir", a.cache_dir] if a.cache_dir else []))
         for err in (ort_err, tract_err):
             if err:
                 print(err)

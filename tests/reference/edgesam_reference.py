@@ -18,6 +18,7 @@ original photo's pixel coordinates (after EXIF orientation).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
 import cv2
@@ -128,9 +129,13 @@ def prompt_arrays(points: Sequence[Tuple[float, float, float]],
 # Models (onnxruntime, CPU)
 # --------------------------------------------------------------------------------------------
 class ReferenceSession:
-    """The encoder and decoder InferenceSessions, CPU, `threads` intra-op threads, sequential."""
+    """The encoder and decoder InferenceSessions, CPU, `threads` intra-op threads, sequential.
 
-    def __init__(self, encoder_path, decoder_path, threads: int = 1, optimize: bool = True):
+    With `profile_dir`, onnxruntime records every run node by node; each session's
+    `end_profiling()` writes its JSON trace there (named after the model file) and returns the path.
+    """
+
+    def __init__(self, encoder_path, decoder_path, threads: int = 1, optimize: bool = True, profile_dir=None):
         import onnxruntime as ort
 
         def make(path):
@@ -141,6 +146,9 @@ class ReferenceSession:
             so.log_severity_level = 3  # the decoder declares bogus output dims: hush the warnings
             if not optimize:
                 so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+            if profile_dir is not None:
+                so.enable_profiling = True
+                so.profile_file_prefix = str(Path(profile_dir) / Path(path).stem)
             return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
         self.encoder_path, self.decoder_path, self.threads = str(encoder_path), str(decoder_path), threads
