@@ -42,7 +42,7 @@ from latency_vs_onnxruntime import ref
 GROUPS = [
     ("matmul/conv", "matrix products & convs", {
         "Conv", "FusedConv", "ConvTranspose", "MatMul", "FusedMatMul", "Gemm", "FusedGemm",
-        "OptMatMul", "DepthWiseConv"}),
+        "OptMatMul", "DepthWiseConv", "DirectSpatialConv"}),
     ("data move", "data movement (pack, pad, reshape, transpose, concat, resize)", {
         "OptMatMulPack", "LazyIm2col", "Im2col", "DeconvSum", "ReorderInput", "ReorderOutput", "Pad",
         "IntoShape", "Reshape", "AddAxis", "RmAxis", "Unsqueeze", "Squeeze", "Flatten", "Transpose",
@@ -56,7 +56,7 @@ GROUPS = [
     ("elementwise", "element-wise/activation", {
         "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Recip", "Max", "Min", "Neg", "Abs", "Exp", "Erf",
         "Sin", "Cos", "Tanh", "Sigmoid", "Relu", "Gelu", "GeluExact", "HardSigmoid", "HardSwish", "Clip",
-        "Not", "Equal", "Eq", "Greater", "GT", "Less", "Where", "Cast", "OptAddUnicast",
+        "Not", "Equal", "Eq", "Greater", "GT", "Less", "Where", "Cast", "OptAddUnicast", "EdgeSamResidualAdd",
         "OptAddByScalar", "OptSubUnicast", "OptSubByScalar", "OptMulUnicast", "OptMulByScalar",
         "OptBinChain"}),
     ("other", "other (shapes, one-hot, inputs)", set()),
