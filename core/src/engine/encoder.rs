@@ -89,6 +89,22 @@ fn compile_photo_convs(model: &mut TypedModel) -> TractResult<usize> {
     Ok(compiled)
 }
 
+/// The optimised graph with the padding tract added for its convolutions on the library's op;
+/// a graph the rewrite fails on is used as it was.
+fn with_library_pads(model: TypedModel) -> TypedModel {
+    let mut padded = model.clone();
+    match rewrite::pad::use_library_pad(&mut padded) {
+        Ok(replaced) => {
+            log::debug!("encoder: {replaced} paddings on the library's op");
+            padded
+        }
+        Err(e) => {
+            log::info!("encoder: paddings left to tract ({e:#})");
+            model
+        }
+    }
+}
+
 /// The image encoder, optimised and ready to run.
 pub(crate) struct Encoder {
     plan: Arc<TypedSimplePlan>,
@@ -118,7 +134,9 @@ impl Encoder {
             Err(e) => log::info!("encoder: convolutions over the photo left to the knobs ({e:#})"),
         }
         let plan = encoder_knobs()
-            .enter(|| model.into_optimized().and_then(TypedSimplePlan::new))
+            .enter(|| model.into_optimized())
+            .map(with_library_pads)
+            .and_then(TypedSimplePlan::new)
             .map_err(|e| Error::NotAModel {
                 role: ModelRole::Encoder,
                 detail: format!("tract cannot optimise this graph: {e:#}"),
@@ -217,5 +235,21 @@ mod tests {
         assert_eq!(direct_spatial(&original), 0);
         assert_eq!(direct_spatial(&ours), 1);
         encoder_knobs().enter(|| assert_computes_the_same(original, ours, 1e-4));
+    }
+
+    #[test]
+    fn every_padding_of_the_optimised_encoder_is_the_librarys_and_changes_no_bit() {
+        let optimised = encoder_knobs()
+            .enter(|| decluttered_standin("edge_sam_encoder.onnx").into_optimized())
+            .unwrap();
+        let count = |model: &TypedModel, op: &str| {
+            model.nodes().iter().filter(|n| n.op.name() == op).count()
+        };
+        let pads = count(&optimised, "Pad");
+        assert!(pads >= 2, "the stem's and the neck's");
+        let ours = with_library_pads(optimised.clone());
+        assert_eq!(count(&ours, "Pad"), 0);
+        assert_eq!(count(&ours, "EdgeSamZeroPad"), pads);
+        assert_computes_the_same(optimised, ours, 0.0);
     }
 }

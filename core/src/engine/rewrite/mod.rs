@@ -3,6 +3,7 @@
 
 pub(crate) mod decoder_split;
 pub(crate) mod layer_norm;
+pub(crate) mod pad;
 pub(crate) mod repvit_fold;
 pub(crate) mod residual_add;
 pub(crate) mod softmax;
