@@ -44,7 +44,7 @@ GROUPS = [
         "Conv", "FusedConv", "ConvTranspose", "MatMul", "FusedMatMul", "Gemm", "FusedGemm",
         "OptMatMul", "DepthWiseConv", "DirectSpatialConv"}),
     ("data move", "data movement (pack, pad, reshape, transpose, concat, resize)", {
-        "OptMatMulPack", "LazyIm2col", "Im2col", "DeconvSum", "ReorderInput", "ReorderOutput", "Pad",
+        "OptMatMulPack", "LazyIm2col", "Im2col", "DeconvSum", "ReorderInput", "ReorderOutput", "Pad", "EdgeSamZeroPad",
         "IntoShape", "Reshape", "AddAxis", "RmAxis", "Unsqueeze", "Squeeze", "Flatten", "Transpose",
         "MoveAxis", "Concat", "TypedConcat", "Slice", "Gather", "Expand", "MultiBroadcastTo", "Tile",
         "Resize", "Identity"}),
