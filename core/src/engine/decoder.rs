@@ -112,23 +112,16 @@ fn with_library_ops(mut model: TypedModel) -> TypedModel {
     if let Err(e) = fused {
         log::info!("decoder: LayerNorm chains left unfused ({e:#})");
     }
-    let mut apart = model.clone();
-    match rewrite::residual_add::keep_residuals_apart(&mut apart) {
-        Ok(replaced) => {
-            log::debug!("decoder: {replaced} residual additions kept apart from their products");
-            model = apart;
-        }
-        Err(e) => log::info!("decoder: residual additions left to tract ({e:#})"),
-    }
-    let mut with_softmax = model.clone();
-    match rewrite::softmax::use_library_softmax(&mut with_softmax) {
-        Ok(replaced) => {
-            log::debug!("decoder: {replaced} softmaxes on the library's op");
-            model = with_softmax;
-        }
-        Err(e) => log::info!("decoder: softmaxes left to tract ({e:#})"),
-    }
-    model
+    let model = rewrite::applied(
+        model,
+        "decoder: residual additions kept apart from their products",
+        rewrite::residual_add::keep_residuals_apart,
+    );
+    rewrite::applied(
+        model,
+        "decoder: softmaxes on the library's op",
+        rewrite::softmax::use_library_softmax,
+    )
 }
 
 /// Splits the decoder into its image-only part, optimised, and the prompt part still to plan;

@@ -89,20 +89,13 @@ fn compile_photo_convs(model: &mut TypedModel) -> TractResult<usize> {
     Ok(compiled)
 }
 
-/// The optimised graph with the padding tract added for its convolutions on the library's op;
-/// a graph the rewrite fails on is used as it was.
+/// The optimised graph with the padding tract added for its convolutions on the library's op.
 fn with_library_pads(model: TypedModel) -> TypedModel {
-    let mut padded = model.clone();
-    match rewrite::pad::use_library_pad(&mut padded) {
-        Ok(replaced) => {
-            log::debug!("encoder: {replaced} paddings on the library's op");
-            padded
-        }
-        Err(e) => {
-            log::info!("encoder: paddings left to tract ({e:#})");
-            model
-        }
-    }
+    rewrite::applied(
+        model,
+        "encoder: paddings on the library's op",
+        rewrite::pad::use_library_pad,
+    )
 }
 
 /// The image encoder, optimised and ready to run.
@@ -121,18 +114,13 @@ impl Encoder {
         };
         let graph = cache::graph_or_build(cache, &key, || rewritten_graph(bytes))?;
         // A cached graph meets the contract as the ONNX file did; checking it costs nothing.
-        let mut model = load::checked(graph, &ENCODER)?.model;
+        let model = load::checked(graph, &ENCODER)?.model;
         let optimising = std::time::Instant::now();
-        let mut compiled = model.clone();
-        match compile_photo_convs(&mut compiled) {
-            Ok(count) => {
-                log::debug!(
-                    "encoder: {count} convolutions over the photo compiled with tract's defaults"
-                );
-                model = compiled;
-            }
-            Err(e) => log::info!("encoder: convolutions over the photo left to the knobs ({e:#})"),
-        }
+        let model = rewrite::applied(
+            model,
+            "encoder: convolutions over the photo compiled with tract's defaults",
+            compile_photo_convs,
+        );
         let plan = encoder_knobs()
             .enter(|| model.into_optimized())
             .map(with_library_pads)

@@ -408,7 +408,7 @@ fn affine_constant<Mini: BinMiniOp>(
 #[cfg(test)]
 mod tests {
     use super::super::test_graphs::{
-        assert_computes_the_same, count, decluttered_standin, pseudo_random,
+        assert_computes_the_same, count, decluttered_standin, on_one_and_two_threads, pseudo_random,
     };
     use super::*;
 
@@ -453,27 +453,15 @@ mod tests {
 
     #[test]
     fn two_threads_give_the_bits_of_one() {
-        use tract_linalg::multithread::{multithread_tract_scope, Executor};
         let (channels, inner) = (64, 128 * 128);
         let data = pseudo_random(channels * inner, 5, -3.0, 5.0);
         let (gamma, beta) = (
             pseudo_random(channels, 6, -3.0, 5.0),
             pseudo_random(channels, 8, -3.0, 5.0),
         );
-        let run = |executor: Executor| {
-            let mut out = data.clone();
-            multithread_tract_scope(executor, || {
-                normalise_in_place(&mut out, channels, inner, 1e-6, &gamma, &beta)
-            })
-            .unwrap();
-            out
-        };
-        let one = run(Executor::SingleThread);
-        let two = run(Executor::multithread(2));
-        assert!(one
-            .iter()
-            .zip(&two)
-            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        let one = on_one_and_two_threads(&data, |out| {
+            normalise_in_place(out, channels, inner, 1e-6, &gamma, &beta)
+        });
         assert_ne!(one, data, "it normalised");
     }
 

@@ -145,7 +145,7 @@ pub fn use_library_pad(model: &mut TypedModel) -> TractResult<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_graphs::pseudo_random;
+    use super::super::test_graphs::{on_one_and_two_threads, pseudo_random};
     use super::*;
 
     /// Padding written out index by index: the reference.
@@ -170,7 +170,6 @@ mod tests {
 
     #[test]
     fn pads_like_the_reference_on_one_and_two_threads() {
-        use tract_linalg::multithread::{multithread_tract_scope, Executor};
         for ((planes, height, width), rows, columns) in [
             ((24, 512, 512), (1, 1), (1, 1)),
             ((3, 5, 7), (2, 0), (0, 3)),
@@ -178,17 +177,13 @@ mod tests {
         ] {
             let input = pseudo_random(planes * height * width, 4, -1.0, 1.0);
             let expected = reference(&input, (planes, height, width), rows, columns);
-            for executor in [Executor::SingleThread, Executor::multithread(2)] {
-                let mut output = vec![f32::NAN; expected.len()];
-                multithread_tract_scope(executor, || {
-                    pad_planes(&input, &mut output, (height, width), rows, columns)
-                })
-                .unwrap();
-                assert!(
-                    output == expected,
-                    "{planes}x{height}x{width} {rows:?} {columns:?}"
-                );
-            }
+            let output = on_one_and_two_threads(&vec![f32::NAN; expected.len()], |output| {
+                pad_planes(&input, output, (height, width), rows, columns)
+            });
+            assert!(
+                output == expected,
+                "{planes}x{height}x{width} {rows:?} {columns:?}"
+            );
         }
     }
 }

@@ -195,24 +195,22 @@ pub fn keep_residuals_apart(model: &mut TypedModel) -> TractResult<usize> {
 #[cfg(test)]
 mod tests {
     use super::super::test_graphs::{
-        assert_computes_the_same, count, decluttered_standin, pseudo_random,
+        assert_computes_the_same, count, decluttered_standin, on_one_and_two_threads, pseudo_random,
     };
     use super::*;
 
     #[test]
     fn adds_every_value_on_one_and_two_threads() {
-        use tract_linalg::multithread::{multithread_tract_scope, Executor};
         let len = 256 * 4096 + 3;
         let (a, b) = (
             pseudo_random(len, 1, -4.0, 4.0),
             pseudo_random(len, 2, -4.0, 4.0),
         );
         let expected: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
-        for executor in [Executor::SingleThread, Executor::multithread(2)] {
-            let mut sum = a.clone();
-            multithread_tract_scope(executor, || add_in_place(&mut sum, &b)).unwrap();
-            assert_eq!(sum, expected);
-        }
+        assert_eq!(
+            on_one_and_two_threads(&a, |sum| add_in_place(sum, &b)),
+            expected
+        );
     }
 
     #[test]

@@ -82,3 +82,27 @@ pub fn assert_computes_the_same(original: TypedModel, rewritten: TypedModel, tol
         );
     }
 }
+
+/// `compute` run in place on a copy of `start`, on one thread and on two: asserts that both give
+/// the same bits, and returns them.
+pub fn on_one_and_two_threads(
+    start: &[f32],
+    compute: impl Fn(&mut [f32]) -> TractResult<()>,
+) -> Vec<f32> {
+    use tract_linalg::multithread::{multithread_tract_scope, Executor};
+    let run = |executor: Executor| {
+        let mut out = start.to_vec();
+        multithread_tract_scope(executor, || compute(&mut out)).unwrap();
+        out
+    };
+    let (one, two) = (run(Executor::SingleThread), run(Executor::multithread(2)));
+    assert!(
+        one.len() == two.len()
+            && one
+                .iter()
+                .zip(&two)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "one and two threads disagree"
+    );
+    one
+}
