@@ -74,20 +74,7 @@ pub(crate) fn run_plan(
     };
     let mut state = TypedSimpleState::new(plan)?;
     state.run_plan_with_eval(inputs, |ctx, op_state, node, inputs| {
-        let key = if std::env::var("EDGESAM_NODES").is_ok() {
-            format!(
-                "{} {} {:?}",
-                node.op.name(),
-                node.name,
-                node.outputs
-                    .iter()
-                    .map(|o| format!("{:?}", o.fact))
-                    .collect::<Vec<_>>()
-            )
-        } else {
-            node.op.name().to_string()
-        };
-        clock.time(&key, || {
+        clock.time(&node.op.name(), || {
             tract_onnx::tract_core::plan::eval(ctx, op_state, node, inputs)
         })
     })
