@@ -101,8 +101,9 @@ fn planned(model: TypedModel) -> TractResult<Plan> {
     model.into_optimized().and_then(TypedSimplePlan::new)
 }
 
-/// The decoder graph on the library's ops: LayerNorm chains fused, softmaxes replaced. A graph
-/// a rewrite fails on is used as that rewrite found it.
+/// The decoder graph on the library's ops: LayerNorm chains fused, the image-side residual
+/// additions kept apart from their products, softmaxes replaced. A graph a rewrite fails on is
+/// used as that rewrite found it.
 fn with_library_ops(mut model: TypedModel) -> TypedModel {
     let fused = rewritten(&mut model, |m| {
         let fused = rewrite::layer_norm::fuse_layer_norms(m)?;

@@ -10,9 +10,11 @@
 
 use tract_linalg::multithread::par_chunks_mut;
 use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::ops::binary::{BinMiniOp, TypedBinOp};
+use tract_onnx::tract_core::ops::binary::BinMiniOp;
 use tract_onnx::tract_core::ops::math::{Add, Mul, Sub};
 use tract_onnx::tract_core::ops::nn::{Reduce, Reducer, RmsNorm};
+
+use super::is_bin;
 
 /// `(x - mean) / sqrt(var + eps) * gamma + beta` along `axis`; gamma and beta hold one value per
 /// position on that axis.
@@ -327,13 +329,6 @@ fn chain_at(model: &TypedModel, rms_node: usize, rms: &RmsNorm) -> TractResult<O
             beta: beta.into_arc_tensor(),
         },
     }))
-}
-
-fn is_bin<Mini: BinMiniOp>(model: &TypedModel, node: usize) -> bool {
-    model
-        .node(node)
-        .op_as::<TypedBinOp>()
-        .is_some_and(|op| op.0.is::<Mini>())
 }
 
 /// The node computing `outlet` when `outlet` is its only output and has exactly one reader.

@@ -1,6 +1,7 @@
 //! The library's graph rewrites, plain functions applied by the loaders of `encoder` and
 //! `decoder`: each leaves the numbers as they were and the work smaller or faster.
 
+use tract_onnx::tract_core::ops::binary::{BinMiniOp, TypedBinOp};
 use tract_onnx::tract_core::prelude::{TractResult, TypedModel};
 
 pub(crate) mod decoder_split;
@@ -30,4 +31,12 @@ pub(crate) fn applied(
             model
         }
     }
+}
+
+/// Whether `node` of `model` is the binary op `Mini` (`Add`, `Sub`, ...).
+fn is_bin<Mini: BinMiniOp>(model: &TypedModel, node: usize) -> bool {
+    model
+        .node(node)
+        .op_as::<TypedBinOp>()
+        .is_some_and(|op| op.0.is::<Mini>())
 }

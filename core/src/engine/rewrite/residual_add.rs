@@ -9,9 +9,10 @@
 
 use tract_linalg::multithread::par_chunks_mut;
 use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_core::ops::math::Add;
+
+use super::is_bin;
 
 /// `a + b`, both f32 of one shape.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -127,7 +128,7 @@ fn load_nnef(
 /// of its first operand's free axes: the layout whose fused residual tract reads by gathers.
 fn is_product_with_rows_last(model: &TypedModel, outlet: OutletId) -> bool {
     let mut node = model.node(outlet.node);
-    if is_add(node) {
+    if is_bin::<Add>(model, node.id) {
         let constant = |i: usize| {
             model
                 .outlet_fact(node.inputs[i])
@@ -153,22 +154,15 @@ fn is_product_with_rows_last(model: &TypedModel, outlet: OutletId) -> bool {
     !last.inputs[0].is_empty() && last.inputs[1].is_empty()
 }
 
-fn is_add(node: &TypedNode) -> bool {
-    node.inputs.len() == 2
-        && node
-            .op_as::<TypedBinOp>()
-            .is_some_and(|op| op.0.is::<Add>())
-}
-
 /// Replaces every f32 addition of a matrix product laid out rows-last (see the module) and a
 /// tensor of the same shape by [`ResidualAdd`]; returns how many.
 pub fn keep_residuals_apart(model: &mut TypedModel) -> TractResult<usize> {
     let mut replaced = 0;
     for node in model.eval_order()? {
-        let node = model.node(node);
-        if !is_add(node) {
+        if !is_bin::<Add>(model, node) {
             continue;
         }
+        let node = model.node(node);
         let (a, b) = (
             model.outlet_fact(node.inputs[0])?,
             model.outlet_fact(node.inputs[1])?,
